@@ -1,0 +1,1 @@
+"""gRPC dynamic-provider fixtures (owned by the activation work)."""
