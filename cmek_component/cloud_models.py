@@ -1,0 +1,288 @@
+"""Typed views of the CockroachDB Cloud API objects the CMEK component reads.
+
+Every model is a frozen dataclass built with ``from_api(dict)`` and turned back into API JSON
+with ``to_api()``. The API marks almost every field optional and adds fields over time, so:
+
+- a missing field gets an empty default (``""``, ``0``, ``False``, ``[]``, ``None``);
+- the whole object as received is kept in ``raw`` (not shown in ``repr``, not compared), and
+  ``to_api()`` starts from it: unknown fields, absent fields and ``null`` values come back
+  exactly as they came in. A field changed with ``dataclasses.replace`` is written in API form.
+
+A model built directly (no ``raw``) serialises every field it knows.
+
+Pure logic: no network, no Pulumi.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Self
+
+from cmek_component.manifest import KeySpec
+
+__all__ = [
+    "CMEK_DISABLED",
+    "CMEK_ENABLED",
+    "Cluster",
+    "ClusterRegion",
+    "CmekInfo",
+    "KeyInfo",
+    "Organization",
+    "RegionInfo",
+]
+
+CMEK_ENABLED = "ENABLED"
+CMEK_DISABLED = "DISABLED"
+"""``CMEKStatus`` values used by the client. The full enum: DISABLED, DISABLING, DISABLE_FAILED,
+ENABLED, ENABLING, ENABLE_FAILED, ROTATING, ROTATE_FAILED, REVOKED, REVOKING, REVOKE_FAILED."""
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: object) -> int:
+    # int64 fields may arrive as JSON strings (protojson); int32 ones as numbers.
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return 0
+    return 0
+
+
+def _encode(value: object) -> object:
+    """API JSON for a field value: models and key specs via ``to_api``, lists element-wise."""
+    if isinstance(value, list):
+        return [_encode(item) for item in value]
+    to_api = getattr(value, "to_api", None)
+    if callable(to_api):
+        return to_api()
+    return value
+
+
+@dataclass(frozen=True)
+class _ApiModel:
+    """Base for the models: ``raw`` keeps the object as received, for a faithful ``to_api``."""
+
+    raw: Mapping[str, Any] | None = field(default=None, repr=False, compare=False, kw_only=True)
+    """The object as received (``None`` for a model built in code)."""
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
+        raise NotImplementedError
+
+    def to_api(self) -> dict[str, Any]:
+        """The API JSON for this object (unknown and absent fields preserved, see module doc)."""
+        known = [f.name for f in fields(self) if f.name != "raw"]
+        if self.raw is None:
+            return {name: _encode(getattr(self, name)) for name in known if getattr(self, name) is not None}
+        original = type(self).from_api(self.raw)
+        out = copy.deepcopy(dict(self.raw))
+        for name in known:
+            value = getattr(self, name)
+            if value != getattr(original, name):
+                out[name] = _encode(value)
+        return out
+
+
+def _key_spec_from_api(data: object) -> KeySpec:
+    return KeySpec.from_api(_mapping(data))
+
+
+@dataclass(frozen=True)
+class KeyInfo(_ApiModel):
+    """One key (current or past) of a cluster region: ``CMEKKeyInfo``.
+
+    ``status`` is a ``CMEKStatus`` (``ENABLED``, ``ENABLING``, ``ENABLE_FAILED``, ``REVOKED`` ...);
+    ``user_message`` explains a failure and hints at the fix; timestamps are RFC 3339 strings.
+    """
+
+    spec: KeySpec
+    status: str = ""
+    user_message: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
+        data = _mapping(data)
+        return cls(
+            spec=_key_spec_from_api(data.get("spec")),
+            status=_str(data.get("status")),
+            user_message=_opt_str(data.get("user_message")),
+            created_at=_opt_str(data.get("created_at")),
+            updated_at=_opt_str(data.get("updated_at")),
+            raw=copy.deepcopy(dict(data)),
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        out = super().to_api()
+        # KeySpec (from manifest) drops unknown fields and writes "" for absent ones; when the
+        # spec is unchanged, give back the spec object exactly as received.
+        if self.raw is None:
+            return out
+        raw_spec = self.raw.get("spec")
+        if "spec" in self.raw and self.spec == _key_spec_from_api(raw_spec):
+            out["spec"] = copy.deepcopy(raw_spec)
+        return out
+
+
+@dataclass(frozen=True)
+class RegionInfo(_ApiModel):
+    """CMEK state of one cluster region: ``CMEKRegionInfo`` (current and past keys)."""
+
+    region: str
+    status: str = ""
+    key_infos: list[KeyInfo] = field(default_factory=list)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
+        data = _mapping(data)
+        return cls(
+            region=_str(data.get("region")),
+            status=_str(data.get("status")),
+            key_infos=[KeyInfo.from_api(item) for item in _list(data.get("key_infos"))],
+            raw=copy.deepcopy(dict(data)),
+        )
+
+    @property
+    def current_key(self) -> KeyInfo | None:
+        """The region's ENABLED key; otherwise the newest key (latest ``created_at``, then last
+        listed); ``None`` when the region lists no key."""
+        for key in self.key_infos:
+            if key.status == CMEK_ENABLED:
+                return key
+        if not self.key_infos:
+            return None
+        indexed = list(enumerate(self.key_infos))
+        return max(indexed, key=lambda item: (item[1].created_at or "", item[0]))[1]
+
+
+@dataclass(frozen=True)
+class CmekInfo(_ApiModel):
+    """CMEK state of a whole cluster: ``CMEKClusterInfo``."""
+
+    status: str = ""
+    region_infos: list[RegionInfo] = field(default_factory=list)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
+        data = _mapping(data)
+        return cls(
+            status=_str(data.get("status")),
+            region_infos=[RegionInfo.from_api(item) for item in _list(data.get("region_infos"))],
+            raw=copy.deepcopy(dict(data)),
+        )
+
+    def region(self, name: str) -> RegionInfo | None:
+        """The region called ``name`` (cloud spelling, e.g. ``us-east-1``), or ``None``."""
+        for info in self.region_infos:
+            if info.region == name:
+                return info
+        return None
+
+    @property
+    def never_enabled(self) -> bool:
+        """True for the answer some servers give a cluster without CMEK: DISABLED, no regions."""
+        return self.status == CMEK_DISABLED and not self.region_infos
+
+
+@dataclass(frozen=True)
+class ClusterRegion(_ApiModel):
+    """One region of a cluster (the ``Region`` schema; DNS names are kept in ``raw``)."""
+
+    name: str
+    node_count: int = 0
+    primary: bool = False
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
+        data = _mapping(data)
+        return cls(
+            name=_str(data.get("name")),
+            node_count=_int(data.get("node_count")),
+            primary=data.get("primary") is True,
+            raw=copy.deepcopy(dict(data)),
+        )
+
+
+@dataclass(frozen=True)
+class Cluster(_ApiModel):
+    """The parts of a ``Cluster`` the CMEK component uses.
+
+    ``cloud_provider``: ``AWS``, ``GCP`` or ``AZURE``. ``plan``: ``BASIC``, ``STANDARD`` or
+    ``ADVANCED`` (CMEK needs ``ADVANCED``). ``state``: ``CREATING``, ``CREATED``,
+    ``CREATION_FAILED``, ``DELETED`` or ``LOCKED``. ``network_visibility``: ``PUBLIC`` or
+    ``PRIVATE``. ``account_id``: the CockroachDB-managed AWS account or GCP project that key
+    permissions are granted to (may be empty). Every other field stays in ``raw``.
+    """
+
+    id: str
+    name: str = ""
+    cloud_provider: str = ""
+    plan: str = ""
+    state: str = ""
+    network_visibility: str = ""
+    operation_status: str = ""
+    account_id: str = ""
+    regions: list[ClusterRegion] = field(default_factory=list)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
+        data = _mapping(data)
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("name")),
+            cloud_provider=_str(data.get("cloud_provider")),
+            plan=_str(data.get("plan")),
+            state=_str(data.get("state")),
+            network_visibility=_str(data.get("network_visibility")),
+            operation_status=_str(data.get("operation_status")),
+            account_id=_str(data.get("account_id")),
+            regions=[ClusterRegion.from_api(item) for item in _list(data.get("regions"))],
+            raw=copy.deepcopy(dict(data)),
+        )
+
+    @property
+    def region_nodes(self) -> dict[str, int]:
+        """Region name -> node count, the shape ``add_regions`` needs for the regions kept."""
+        return {region.name: region.node_count for region in self.regions}
+
+
+@dataclass(frozen=True)
+class Organization(_ApiModel):
+    """The organization that owns the API key. ``id`` is the AWS external ID for CMEK roles."""
+
+    id: str
+    name: str = ""
+    label: str = ""
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
+        data = _mapping(data)
+        return cls(
+            id=_str(data.get("id")),
+            name=_str(data.get("name")),
+            label=_str(data.get("label")),
+            raw=copy.deepcopy(dict(data)),
+        )
+

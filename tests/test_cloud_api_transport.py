@@ -1,0 +1,645 @@
+"""CloudApiClient over a real socket against a scripted local server.
+
+The server answers exactly what each test scripts (statuses, headers, bodies, delays), which the
+retry and error rules need; the operations against a faithful API live in
+tests/test_cloud_api_simulator.py. Waiting goes through an injected sleep and clock, so the
+backoff schedule is recorded, not slept (the read-timeout and rate-limit tests are the only ones
+that spend real time: under a second, and about 4 seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import socket
+import socketserver
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from cmek_component import __version__, cloud_api
+from cmek_component.cloud_api import (
+    API_VERSION,
+    ApiConnectionError,
+    CloudApiClient,
+    CloudApiError,
+    CmekInfo,
+    InvalidArgumentError,
+    MissingApiKeyError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    UnauthenticatedError,
+    UnavailableError,
+)
+from cmek_component.manifest import KeySpec, RegionSpec
+
+API_KEY = "CCDB1_testkey_5f3b2a9c1d7e4f60a8b9c0d1e2f3a4b5"
+CLUSTER_ID = "35c4abb2-bb66-46d7-afed-25ebef5ed2aa"
+CMEK_PATH = f"/api/v1/clusters/{CLUSTER_ID}/cmek"
+ORG_PATH = "/api/v1/organization"
+AWS_ROLE = "arn:aws:iam::111122223333:role/crdb-cmek"
+
+
+def aws_spec(region: str, key_id: str = "0b6f1c2e-1a2b-4c3d-8e9f-0123456789ab") -> RegionSpec:
+    return RegionSpec(region, KeySpec("AWS_KMS", f"arn:aws:kms:{region}:111122223333:key/{key_id}", AWS_ROLE))
+
+
+# --------------------------------------------------------------------------------------------
+# Scripted server
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    raw_uri: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    at: float
+
+
+class ScriptedApi:
+    """WSGI app: answers each (method, path) from its script (the last reply repeats), records
+    every request with its arrival time (``time.monotonic``)."""
+
+    def __init__(self) -> None:
+        self.scripts: dict[tuple[str, str], list[Reply]] = {}
+        self.seen: list[Seen] = []
+        self.lock = threading.Lock()
+
+    def script(self, method: str, path: str, *replies: Reply) -> None:
+        self.scripts[(method, path)] = list(replies)
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for s in self.seen if (s.method, s.path) == (method, path))
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        arrived = time.monotonic()
+        raw = request.get_data()
+        with self.lock:
+            self.seen.append(Seen(request.method, request.path, environ.get("RAW_URI", ""), dict(request.args), dict(request.headers),
+                                  json.loads(raw) if raw else None, arrived))
+            script = self.scripts.get((request.method, request.path), [])
+            reply = (script.pop(0) if len(script) > 1 else script[0]) if script else Reply(404, {
+                "code": 5, "message": "not found: no script", "details": []})
+        if reply.delay:
+            time.sleep(reply.delay)
+        if isinstance(reply.body, str):
+            response = Response(reply.body, status=reply.status, headers=reply.headers, content_type="text/html")
+        else:
+            response = Response(json.dumps(reply.body), status=reply.status, headers=reply.headers,
+                                content_type="application/json")
+        return response(environ, start_response)
+
+
+class FakeTime:
+    """Injected sleep and clock: sleeping advances the clock and is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[ScriptedApi, str]]:
+    app = ScriptedApi()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+def make_client(url: str, fake: FakeTime, **kw: Any) -> CloudApiClient:
+    kw.setdefault("requests_per_second", 1000)
+    return CloudApiClient(API_KEY, url, sleep=fake.sleep, clock=fake.clock, **kw)
+
+
+def error_reply(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, {"code": code, "message": message, "details": []}, headers or {})
+
+
+ORG = {"id": "9f1f0c4e-1d2b-4a8c-b1f0-5e8a7c6d5b4a", "name": "acme", "label": "Acme", "created_at": "2024-05-01T00:00:00Z"}
+
+
+# --------------------------------------------------------------------------------------------
+# Request shape
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_request_carries_key_version_agent_and_json_headers(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ORG))
+    app.script("POST", CMEK_PATH, Reply(200, {"status": "ENABLING"}))
+    client = make_client(url, fake_time)
+    client.get_organization()
+    client.enable_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert len(app.seen) == 2
+    for seen in app.seen:
+        assert seen.headers["Authorization"] == f"Bearer {API_KEY}"
+        assert seen.headers["Cc-Version"] == API_VERSION == "2024-09-16"
+        assert seen.headers["User-Agent"] == f"cmek-component/{__version__}"
+        assert seen.headers["Accept"] == "application/json"
+    assert app.seen[1].headers["Content-Type"] == "application/json"
+
+
+def test_key_and_url_come_from_the_environment(api: tuple[ScriptedApi, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ORG))
+    monkeypatch.setenv("COCKROACH_API_KEY", "env-key-123")
+    monkeypatch.setenv("COCKROACH_SERVER", url + "/")
+    client = CloudApiClient(requests_per_second=1000)
+    assert client.api_url == url
+    assert client.get_organization().id == ORG["id"]
+    assert app.seen[0].headers["Authorization"] == "Bearer env-key-123"
+
+
+def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COCKROACH_SERVER", "http://127.0.0.1:9")
+    assert CloudApiClient("k", "https://example.test").api_url == "https://example.test"
+    monkeypatch.delenv("COCKROACH_SERVER")
+    assert CloudApiClient("k").api_url == "https://cockroachlabs.cloud"
+
+
+def test_missing_key_fails_at_the_first_request_and_says_how_to_set_it(
+    api: tuple[ScriptedApi, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, url = api
+    monkeypatch.delenv("COCKROACH_API_KEY", raising=False)
+    client = CloudApiClient(None, url)  # constructing is fine
+    with pytest.raises(MissingApiKeyError) as caught:
+        client.get_cluster(CLUSTER_ID)
+    assert str(caught.value) == (
+        f"GET /api/v1/clusters/{CLUSTER_ID}: no CockroachDB Cloud API key: run "
+        "`pulumi config set --secret cockroach:apiKey <key>` or set COCKROACH_API_KEY"
+    )
+    assert app.seen == []
+
+
+class RecordingSession(requests.Session):
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts: list[object] = []
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        self.timeouts.append(kwargs.get("timeout"))
+        return super().request(*args, **kwargs)
+
+
+def test_connect_and_read_timeouts_are_sent_with_every_request(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ORG))
+    session = RecordingSession()
+    client = make_client(url, fake_time, session=session, connect_timeout=2, read_timeout=7)
+    client.get_organization()
+    assert session.timeouts == [(2.0, 7.0)]
+    assert "Authorization" not in session.headers, "the key is added per request, not to the caller's session"
+
+
+def test_cluster_id_is_escaped_and_required(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    client = make_client(url, fake_time)
+    with pytest.raises(NotFoundError):
+        client.get_cluster("../organization")
+    assert app.seen[0].raw_uri == "/api/v1/clusters/..%2Forganization"
+    with pytest.raises(ValueError, match="cluster_id: expected a cluster id"):
+        client.get_cmek("")
+
+
+# --------------------------------------------------------------------------------------------
+# Operations that need precise answers (the rest run against the simulator)
+# --------------------------------------------------------------------------------------------
+
+
+def test_list_clusters_follows_next_page(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script(
+        "GET", "/api/v1/clusters",
+        Reply(200, {"clusters": [{"id": "a", "name": "one"}], "pagination": {"next_page": "tok-2"}}),
+        Reply(200, {"clusters": [{"id": "b", "name": "two"}], "pagination": {"next_page": "tok-3"}}),
+        Reply(200, {"clusters": [{"id": "c", "name": "three"}], "pagination": {"previous_page": "tok-2"}}),
+    )
+    clusters = make_client(url, fake_time).list_clusters()
+    assert [c.id for c in clusters] == ["a", "b", "c"]
+    assert [s.query for s in app.seen] == [{}, {"pagination.page": "tok-2"}, {"pagination.page": "tok-3"}]
+
+
+def test_list_clusters_stops_when_a_page_token_repeats(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", "/api/v1/clusters", Reply(200, {"clusters": [{"id": "a"}], "pagination": {"next_page": "same"}}))
+    assert len(make_client(url, fake_time).list_clusters()) == 2
+    assert len(app.seen) == 2
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        error_reply(404, 5, "not found: cmek config not found"),
+        Reply(200, {"status": "DISABLED"}),
+        Reply(200, {"status": "DISABLED", "region_infos": []}),
+    ],
+    ids=["404", "200-disabled", "200-disabled-empty-list"],
+)
+def test_get_cmek_is_none_when_cmek_was_never_enabled(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, reply: Reply
+) -> None:
+    app, url = api
+    app.script("GET", CMEK_PATH, reply)
+    assert make_client(url, fake_time).get_cmek(CLUSTER_ID) is None
+
+
+def test_get_cmek_keeps_a_disabled_answer_that_lists_regions(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    body = {"status": "DISABLED", "region_infos": [{"region": "us-east-1", "status": "DISABLED"}]}
+    app.script("GET", CMEK_PATH, Reply(200, body))
+    info = make_client(url, fake_time).get_cmek(CLUSTER_ID)
+    assert isinstance(info, CmekInfo) and info.to_api() == body
+
+
+def test_get_cmek_other_errors_are_raised(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", CMEK_PATH, error_reply(403, 7, "permission denied: requires CLUSTER_ADMIN"))
+    with pytest.raises(PermissionDeniedError):
+        make_client(url, fake_time).get_cmek(CLUSTER_ID)
+
+
+def test_success_that_is_not_a_json_object_is_an_error(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, "<html>captive portal</html>"))
+    with pytest.raises(CloudApiError, match=r"GET /api/v1/organization: HTTP 200 \(ok\): expected a JSON object"):
+        make_client(url, fake_time).get_organization()
+
+
+# --------------------------------------------------------------------------------------------
+# Retries
+# --------------------------------------------------------------------------------------------
+
+
+def test_get_is_retried_on_5xx_with_the_backoff_schedule(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, *[error_reply(500, 13, "internal: boom")] * 4, Reply(200, ORG))
+    assert make_client(url, fake_time).get_organization().id == ORG["id"]
+    assert app.count("GET", ORG_PATH) == 5
+    # 4 retries: 0.5 s, 1 s, 2 s, 4 s, each plus up to 25% jitter.
+    assert len(fake_time.sleeps) == 4
+    for delay, base in zip(fake_time.sleeps, [0.5, 1.0, 2.0, 4.0], strict=True):
+        assert base <= delay <= base * 1.25
+
+
+def test_retry_schedule_without_jitter_is_exactly_doubling(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, url = api
+    monkeypatch.setattr(cloud_api, "_jitter", lambda: 0.0)
+    app.script("GET", ORG_PATH, error_reply(502, 14, "unavailable: bad gateway"))
+    with pytest.raises(ServerError) as caught:
+        make_client(url, fake_time).get_organization()
+    assert fake_time.sleeps == [0.5, 1.0, 2.0, 4.0]
+    assert app.count("GET", ORG_PATH) == 5, "1 attempt + max_retries (4) retries"
+    assert caught.value.http_status == 502
+
+
+def test_backoff_is_capped(api: tuple[ScriptedApi, str], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch) -> None:
+    app, url = api
+    monkeypatch.setattr(cloud_api, "_jitter", lambda: 1.0)
+    app.script("GET", ORG_PATH, error_reply(503, 14, "unavailable"))
+    with pytest.raises(UnavailableError):
+        make_client(url, fake_time, backoff_factor=1, backoff_max=3, max_retries=3).get_organization()
+    assert fake_time.sleeps == [1.25, 2.5, 3.0]
+
+
+def test_put_is_retried_like_get(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("PUT", CMEK_PATH, error_reply(503, 14, "unavailable"), Reply(200, {"status": "ROTATING"}))
+    info = make_client(url, fake_time).update_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert info.status == "ROTATING"
+    assert app.count("PUT", CMEK_PATH) == 2
+    assert [s.body for s in app.seen] == [{"region_specs": [aws_spec("us-east-1").to_api()]}] * 2
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "call"),
+    [
+        ("POST", CMEK_PATH, lambda c: c.enable_cmek(CLUSTER_ID, [aws_spec("us-east-1")])),
+        ("PATCH", CMEK_PATH, lambda c: c.revoke_cmek(CLUSTER_ID)),
+        ("PATCH", f"/api/v1/clusters/{CLUSTER_ID}",
+         lambda c: c.add_regions(CLUSTER_ID, {"us-east-1": 3, "us-west-2": 3}, [aws_spec("us-west-2")])),
+    ],
+    ids=["enable", "revoke", "add_regions"],
+)
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_post_and_patch_are_never_retried(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, method: str, path: str,
+    call: Callable[[CloudApiClient], object], status: int,
+) -> None:
+    app, url = api
+    app.script(method, path, error_reply(status, 14, "unavailable: try later", {"Retry-After": "1"}), Reply(200, {}))
+    with pytest.raises(CloudApiError) as caught:
+        call(make_client(url, fake_time))
+    assert caught.value.http_status == status
+    assert app.count(method, path) == 1
+    assert fake_time.sleeps == []
+
+
+def test_501_is_not_retried(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, error_reply(501, 12, "unimplemented"), Reply(200, ORG))
+    with pytest.raises(ServerError, match=r"HTTP 501 \(unimplemented\)"):
+        make_client(url, fake_time).get_organization()
+    assert app.count("GET", ORG_PATH) == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409])
+def test_client_errors_are_not_retried(api: tuple[ScriptedApi, str], fake_time: FakeTime, status: int) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, error_reply(status, 3, "no"), Reply(200, ORG))
+    with pytest.raises(CloudApiError):
+        make_client(url, fake_time).get_organization()
+    assert app.count("GET", ORG_PATH) == 1 and fake_time.sleeps == []
+
+
+def test_retry_after_is_honoured_exactly(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script(
+        "GET", ORG_PATH,
+        error_reply(429, 8, "rate limit exceeded", {"Retry-After": "7"}),
+        error_reply(503, 14, "unavailable", {"Retry-After": "2.5"}),
+        Reply(200, ORG),
+    )
+    make_client(url, fake_time).get_organization()
+    assert fake_time.sleeps == [7.0, 2.5]
+
+
+def test_429_without_retry_after_backs_off(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, url = api
+    monkeypatch.setattr(cloud_api, "_jitter", lambda: 0.0)
+    app.script("GET", ORG_PATH, error_reply(429, 8, "resource exhausted"), error_reply(429, 8, "x"), Reply(200, ORG))
+    make_client(url, fake_time).get_organization()
+    assert fake_time.sleeps == [0.5, 1.0]
+
+
+def test_rate_limit_answers_exhaust_into_rate_limited_error(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, error_reply(429, 8, "rate limit exceeded", {"Retry-After": "3"}))
+    with pytest.raises(RateLimitedError) as caught:
+        make_client(url, fake_time).get_organization()
+    assert caught.value.retry_after == 3.0
+    assert fake_time.sleeps == [3.0] * 4
+    assert app.count("GET", ORG_PATH) == 5
+
+
+def test_rate_limit_message_under_status_400_is_recognised_and_retried(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime
+) -> None:
+    app, url = api
+    limited = error_reply(400, 3, "rate limit exceeded", {"Retry-After": "3"})
+    app.script("GET", ORG_PATH, limited, limited, Reply(200, ORG))
+    assert make_client(url, fake_time).get_organization().id == ORG["id"]
+    assert fake_time.sleeps == [3.0, 3.0]
+    assert app.count("GET", ORG_PATH) == 3
+
+
+def test_rate_limit_message_retries_are_bounded(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("PUT", CMEK_PATH, error_reply(403, 7, "Rate limit exceeded.", {"Retry-After": "1"}))
+    with pytest.raises(RateLimitedError) as caught:
+        make_client(url, fake_time, max_retries=2).update_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert caught.value.http_status == 403
+    assert app.count("PUT", CMEK_PATH) == 3
+
+
+def test_rate_limit_message_on_post_is_reported_not_retried(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("POST", CMEK_PATH, error_reply(400, 3, "rate limit exceeded", {"Retry-After": "3"}))
+    with pytest.raises(RateLimitedError) as caught:
+        make_client(url, fake_time).enable_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert caught.value.retry_after == 3.0
+    assert app.count("POST", CMEK_PATH) == 1 and fake_time.sleeps == []
+
+
+def test_400_with_retry_after_but_another_message_is_not_retried(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, error_reply(400, 3, "invalid argument: bad", {"Retry-After": "3"}))
+    with pytest.raises(InvalidArgumentError):
+        make_client(url, fake_time).get_organization()
+    assert app.count("GET", ORG_PATH) == 1
+
+
+def test_read_timeout_retries_get_but_not_post(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ORG, delay=0.5), Reply(200, ORG))
+    app.script("POST", CMEK_PATH, Reply(200, {}, delay=0.5))
+    client = make_client(url, fake_time, read_timeout=0.2)
+    assert client.get_organization().id == ORG["id"]
+    assert app.count("GET", ORG_PATH) == 2 and len(fake_time.sleeps) == 1
+    with pytest.raises(ApiConnectionError, match=f"POST {CMEK_PATH}: no answer from {url}"):
+        client.enable_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert app.count("POST", CMEK_PATH) == 1 and len(fake_time.sleeps) == 1
+
+
+def _unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_connection_refused_retries_get_then_reports(fake_time: FakeTime) -> None:
+    url = f"http://127.0.0.1:{_unused_port()}"
+    client = make_client(url, fake_time)
+    with pytest.raises(ApiConnectionError) as caught:
+        client.get_organization()
+    assert caught.value.http_status is None
+    assert str(caught.value).startswith(f"GET /api/v1/organization: no answer from {url}: ")
+    assert len(fake_time.sleeps) == 4
+    with pytest.raises(ApiConnectionError):
+        client.enable_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert len(fake_time.sleeps) == 4, "POST is not retried after a connection error"
+
+
+class _HangUp(socketserver.BaseRequestHandler):
+    """Reads a request, then closes the connection without answering."""
+
+    received: list[bytes]
+
+    def handle(self) -> None:
+        data = self.request.recv(65536)
+        if data:
+            type(self).received.append(data.split(b" ", 1)[0])
+
+
+@pytest.fixture
+def hang_up_server() -> Iterator[tuple[list[bytes], str]]:
+    received: list[bytes] = []
+    handler = type("HangUp", (_HangUp,), {"received": received})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        yield received, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_dropped_connection_retries_get_but_not_patch(hang_up_server: tuple[list[bytes], str], fake_time: FakeTime) -> None:
+    received, url = hang_up_server
+    client = make_client(url, fake_time)
+    with pytest.raises(ApiConnectionError):
+        client.get_cluster(CLUSTER_ID)
+    assert received == [b"GET"] * 5
+    with pytest.raises(ApiConnectionError):
+        client.revoke_cmek(CLUSTER_ID)
+    assert received == [b"GET"] * 5 + [b"PATCH"]
+
+
+# --------------------------------------------------------------------------------------------
+# Errors over HTTP
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "error_class", "text"),
+    [
+        (error_reply(400, 3, "invalid argument: insufficient permissions to access the KMS key"), InvalidArgumentError,
+         f"POST {CMEK_PATH}: HTTP 400 (invalid argument): invalid argument: insufficient permissions to access the KMS key"),
+        (error_reply(401, 16, "unauthenticated"), UnauthenticatedError,
+         f"POST {CMEK_PATH}: HTTP 401 (unauthenticated): unauthenticated"),
+        (error_reply(403, 7, "permission denied: x"), PermissionDeniedError,
+         f"POST {CMEK_PATH}: HTTP 403 (permission denied): permission denied: x"),
+        (error_reply(404, 5, "not found: cluster"), NotFoundError, f"POST {CMEK_PATH}: HTTP 404 (not found): not found: cluster"),
+        (Reply(503, "<h1>Service Unavailable</h1>"), UnavailableError,
+         f"POST {CMEK_PATH}: HTTP 503 (unavailable): <h1>Service Unavailable</h1>"),
+        (Reply(500, {"error": "oops"}), ServerError, f"POST {CMEK_PATH}: HTTP 500 (internal): oops"),
+    ],
+    ids=["400", "401", "403", "404", "503-html", "500-map"],
+)
+def test_answers_become_typed_errors(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, reply: Reply, error_class: type[CloudApiError], text: str
+) -> None:
+    app, url = api
+    app.script("POST", CMEK_PATH, reply)
+    with pytest.raises(error_class) as caught:
+        make_client(url, fake_time).enable_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert str(caught.value) == text
+
+
+# --------------------------------------------------------------------------------------------
+# The key stays secret
+# --------------------------------------------------------------------------------------------
+
+
+def test_api_key_never_appears_in_errors_reprs_or_logs(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, url = api
+    caplog.set_level(logging.DEBUG)
+    app.script("GET", ORG_PATH, error_reply(500, 13, "internal"), error_reply(401, 16, f"unauthenticated: bad key {API_KEY}"))
+    app.script("POST", CMEK_PATH, Reply(200, {}, delay=0.5))
+    client = make_client(url, fake_time, read_timeout=0.2)
+    errors: list[BaseException] = []
+    for call in (
+        client.get_organization,
+        lambda: client.enable_cmek(CLUSTER_ID, [aws_spec("us-east-1")]),
+        lambda: make_client(f"http://127.0.0.1:{_unused_port()}", fake_time).get_cluster(CLUSTER_ID),
+    ):
+        with pytest.raises(CloudApiError) as caught:
+            call()
+        errors.append(caught.value)
+    assert "<redacted>" in str(errors[0]), "a server echoing the key is scrubbed"
+    with pytest.raises(TypeError) as pickled:
+        pickle.dumps(client)
+    texts = [repr(client), str(client), caplog.text, str(pickled.value)]
+    for error in errors:
+        texts += [str(error), repr(error), repr(error.args), repr(error.__cause__), repr(error.__context__)]
+    assert caplog.text, "logging was captured"
+    for text in texts:
+        assert API_KEY not in text
+
+
+# --------------------------------------------------------------------------------------------
+# Client-side rate limit (real time: about 4 seconds)
+# --------------------------------------------------------------------------------------------
+
+
+def max_in_any_window(times: list[float], window: float = 1.0) -> int:
+    times = sorted(times)
+    return max(sum(1 for t in times[i:] if t - start <= window) for i, start in enumerate(times))
+
+
+def test_four_threads_stay_under_ten_requests_per_second(api: tuple[ScriptedApi, str]) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ORG))
+    key = "rate-limit-test-key-7c1d"  # its own limiter: no other test shares it
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        client = CloudApiClient(key, url)  # one client per thread: the limit is per key, not per client
+        try:
+            for _ in range(10):
+                client.get_organization()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == []
+    arrivals = [s.at for s in app.seen]
+    assert len(arrivals) == 40
+    peak = max_in_any_window(arrivals)
+    print(f"observed max requests in any 1-second window (server side, 4 threads): {peak}")
+    assert peak <= 10
+
+
+def test_retries_inside_the_transport_also_wait_for_the_rate_limit(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, url = api
+    monkeypatch.setattr(cloud_api, "_jitter", lambda: 0.0)
+    app.script("GET", ORG_PATH, error_reply(500, 13, "internal"), Reply(200, ORG))
+    make_client(url, fake_time, requests_per_second=1).get_organization()
+    # 0.5 s backoff, then the limiter holds the retry until 1 s after the first answer.
+    assert fake_time.sleeps[0] == 0.5
+    assert sum(fake_time.sleeps) == pytest.approx(1.0, abs=0.01) and sum(fake_time.sleeps) > 1.0
+    assert app.count("GET", ORG_PATH) == 2
