@@ -1,0 +1,346 @@
+"""What the CMEK activation decides about the live configuration, without calling the API.
+
+Pure logic: no Pulumi, no network. ``activation_runner`` feeds it the API's answers and
+carries out what it returns:
+
+- ``preflight_problems``: whether a cluster can take these keys (plan, visibility, regions);
+- ``create_action``: adopt an existing CMEK configuration (or wait for one) or enable;
+- ``plan_update``: the PATCH cluster / PUT / PATCH cmek calls an update needs, skipping work
+  that a crashed earlier run already did;
+- ``cmek_progress``: whether a wait is done, failed, or still pending;
+- ``live_outputs``: the ``status``/``regions``/``key_history`` outputs from ``GET cmek``;
+- ``is_kms_access_message``: which API errors count as IAM still propagating.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cmek_component.activation_inputs import (
+    REVOKE_IRREVERSIBLE,
+    ActivationError,
+    ActivationInputs,
+    IrreversibleRevoke,
+    changed_besides_revoke,
+)
+from cmek_component.cloud_models import Cluster, CmekInfo, KeyInfo, RegionInfo
+from cmek_component.manifest import KEY_TYPE_FOR_CLOUD, KeySpec, RegionSpec
+
+_REVOKED_STATES = ("REVOKED", "REVOKING", "REVOKE_FAILED")
+_WAITING_CLUSTER_STATES = ("CREATING", "LOCKED")
+
+
+# --------------------------------------------------------------------------------------------
+# Preflight
+# --------------------------------------------------------------------------------------------
+
+
+def cluster_wait_needed(cluster: Cluster) -> bool:
+    """True while the cluster is busy (``CREATING``/``LOCKED``): wait for ``CREATED``, then go on."""
+    return cluster.state in _WAITING_CLUSTER_STATES
+
+
+def preflight_problems(cluster: Cluster, inputs: ActivationInputs, *, creating: bool) -> list[str]:
+    """Why ``cluster`` cannot take ``inputs``' keys, from ``GET cluster`` alone (empty: it can).
+
+    Checks plan ADVANCED, network visibility PRIVATE, a usable state, the key type for the
+    cluster's cloud, one spec for every cluster region, and no spec for a region the cluster
+    lacks (on update, unless the region is being added through ``new_region_nodes``).
+    """
+    cid = inputs.cluster_id
+    problems: list[str] = []
+    if cluster.plan != "ADVANCED":
+        problems.append(f"cluster {cid}: CMEK requires an ADVANCED plan, got {cluster.plan!r}")
+    if cluster.network_visibility != "PRIVATE":
+        problems.append(
+            f"cluster {cid}: CMEK requires a cluster created with private network visibility "
+            f"(advanced security features, chosen at creation), got {cluster.network_visibility!r}"
+        )
+    if cluster.state not in ("CREATED", *_WAITING_CLUSTER_STATES):
+        problems.append(f"cluster {cid}: expected state CREATED, got {cluster.state!r}")
+    expected_type = KEY_TYPE_FOR_CLOUD.get(cluster.cloud_provider)
+    if expected_type is None:
+        problems.append(f"cluster {cid}: CMEK is supported here on AWS and GCP clusters, got cloud {cluster.cloud_provider!r}")
+    cluster_regions = [region.name for region in cluster.regions]
+    declared = {spec.region for spec in inputs.region_specs}
+    for index, spec in enumerate(inputs.region_specs):
+        if expected_type is not None and spec.key_spec.type != expected_type:
+            problems.append(
+                f"region_specs[{index}].key_spec.type: cluster {cid} runs on {cluster.cloud_provider}, "
+                f"which needs {expected_type}, got {spec.key_spec.type!r}"
+            )
+        if spec.region in cluster_regions:
+            continue
+        listed = ", ".join(sorted(cluster_regions)) or "none"
+        if creating:
+            problems.append(
+                f"region_specs[{index}].region: cluster {cid} has no region {spec.region!r} (its regions: {listed}); "
+                "regions can be added only once CMEK is enabled: enable without it, then add it with new_region_nodes"
+            )
+        elif spec.region not in inputs.new_region_nodes:
+            problems.append(
+                f"region_specs[{index}].region: cluster {cid} has no region {spec.region!r} (its regions: {listed}); "
+                "to add it, give its node count in new_region_nodes"
+            )
+    for region in cluster_regions:
+        if region not in declared:
+            problems.append(f"region_specs: missing a spec for cluster region {region!r}")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Live state
+# --------------------------------------------------------------------------------------------
+
+
+def current_specs(cmek: CmekInfo) -> dict[str, KeySpec]:
+    """Region -> the spec of its current key (the ENABLED one, else the newest)."""
+    out: dict[str, KeySpec] = {}
+    for info in cmek.region_infos:
+        key = info.current_key
+        if key is not None:
+            out[info.region] = key.spec
+    return out
+
+
+def enabled_specs(cmek: CmekInfo) -> dict[str, KeySpec]:
+    """Region -> the spec of its ENABLED key (regions without one are left out)."""
+    out: dict[str, KeySpec] = {}
+    for info in cmek.region_infos:
+        for key in info.key_infos:
+            if key.status == "ENABLED":
+                out[info.region] = key.spec
+                break
+    return out
+
+
+def _spec_text(spec: KeySpec | None) -> str:
+    return "nothing" if spec is None else f"{spec.uri!r} as {spec.auth_principal!r}"
+
+
+CreateAction = Literal["enable", "adopt"]
+
+
+def create_action(cmek: CmekInfo | None, inputs: ActivationInputs) -> CreateAction:
+    """``enable`` (POST) when the cluster has no CMEK configuration (or a failed enable);
+    ``adopt`` when it already has exactly these keys (ENABLED, or ENABLING after an earlier
+    run's POST: just wait). Raises ``ActivationError`` for a revoked configuration or one with
+    other keys, which creating must not overwrite."""
+    if cmek is None or cmek.never_enabled:
+        return "enable"
+    cid = inputs.cluster_id
+    if cmek.status in _REVOKED_STATES:
+        raise ActivationError(
+            f"cluster {cid}: CMEK is {cmek.status}; a revoked configuration can only be re-enabled by "
+            "CockroachDB support (contact your account team or open a support ticket)"
+        )
+    live = current_specs(cmek)
+    wanted = inputs.specs_by_region
+    if live == wanted:
+        if cmek.status == "ENABLE_FAILED":
+            return "enable"
+        return "adopt"
+    if cmek.status in ("ENABLE_FAILED", "DISABLED") and not enabled_specs(cmek):
+        return "enable"
+    differences = [
+        f"region {region!r} uses {_spec_text(live.get(region))}, declared {_spec_text(wanted.get(region))}"
+        for region in sorted(set(live) | set(wanted))
+        if live.get(region) != wanted.get(region)
+    ]
+    raise ActivationError(
+        f"cluster {cid}: CMEK is already {cmek.status} with other keys ({'; '.join(differences)}). "
+        "To manage it, declare the keys in use (the activation adopts them), then change them to rotate."
+    )
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    """The API calls an update makes, in order: add regions, rotate, revoke."""
+
+    add: tuple[RegionSpec, ...] = ()
+    """New regions: ``PATCH cluster`` with ``cmek_region_specs`` = these."""
+    region_nodes: Mapping[str, int] = field(default_factory=dict)
+    """The complete ``region_nodes`` for that PATCH: current regions plus the new ones."""
+    rotate: tuple[RegionSpec, ...] = ()
+    """``PUT cmek`` with these regions only."""
+    revoke: bool = False
+    """``PATCH cmek`` REVOKE."""
+
+    @property
+    def calls(self) -> list[str]:
+        """The mutating calls, for logs and tests: e.g. ``["PATCH cluster", "PUT cmek"]``."""
+        return [name for name, wanted in (("PATCH cluster", self.add), ("PUT cmek", self.rotate), ("PATCH cmek", self.revoke)) if wanted]
+
+
+def plan_update(old: ActivationInputs, new: ActivationInputs, cluster: Cluster, cmek: CmekInfo | None) -> UpdatePlan:
+    """The calls that take the live configuration (``cluster``, ``cmek``) to ``new``.
+
+    Safe to run again after a crash: a region already in the cluster is not added twice, and a
+    region whose current key (ENABLED, or being enabled) already has the new spec is not
+    rotated again, unless it failed or ``rotation_trigger`` changed (which re-wraps every
+    region already under CMEK).
+    """
+    cid = new.cluster_id
+    if cmek is None or cmek.never_enabled:
+        raise ActivationError(
+            f"cluster {cid}: CMEK is not enabled (GET cmek found no configuration); "
+            "run `pulumi refresh` so the activation is created (enabled) again"
+        )
+    revoked = cmek.status in _REVOKED_STATES
+    if new.revoke:
+        changed = [] if old.revoke else changed_besides_revoke(old, new)
+        if changed:
+            raise ActivationError(
+                f"revoke: cannot be combined with a change of {', '.join(changed)}: apply that change first, "
+                "then set revoke alone"
+            )
+        return UpdatePlan(revoke=not revoked)
+    if old.revoke:
+        raise IrreversibleRevoke(REVOKE_IRREVERSIBLE)
+    if revoked:
+        raise ActivationError(
+            f"cluster {cid}: CMEK is {cmek.status}; only CockroachDB support can re-enable it. "
+            "Set revoke to true to match, or contact support"
+        )
+    problems = preflight_problems(cluster, new, creating=False)
+    if problems:
+        raise ActivationError("; ".join(problems))
+    live = current_specs(cmek)
+    cluster_regions = {region.name for region in cluster.regions}
+    add = tuple(spec for spec in new.region_specs if spec.region not in live and spec.region not in cluster_regions)
+    region_nodes: dict[str, int] = {}
+    if add:
+        region_nodes = dict(cluster.region_nodes)
+        for spec in add:
+            region_nodes[spec.region] = new.new_region_nodes[spec.region]
+    trigger_changed = new.rotation_trigger != old.rotation_trigger
+    failed = {info.region for info in cmek.region_infos if info.status.endswith("_FAILED")}
+    rotate = tuple(
+        spec
+        for spec in new.region_specs
+        if spec.region in live and (trigger_changed or spec.region in failed or live[spec.region] != spec.key_spec)
+    )
+    return UpdatePlan(add=add, region_nodes=region_nodes, rotate=rotate)
+
+
+# --------------------------------------------------------------------------------------------
+# Waiting
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CmekProgress:
+    """One look at ``GET cmek`` during a wait."""
+
+    done: bool
+    failure: str | None
+    summary: str
+
+
+def _user_message(info: RegionInfo) -> str | None:
+    keys: list[KeyInfo] = list(info.key_infos)
+    current = info.current_key
+    if current is not None:
+        keys.insert(0, current)
+    for key in keys:
+        if key.user_message:
+            return key.user_message
+    return None
+
+
+def cmek_progress(cmek: CmekInfo | None, target: str, expected: Mapping[str, KeySpec | None]) -> CmekProgress:
+    """Whether CMEK reached ``target`` (``ENABLED`` or ``REVOKED``) in the cluster and in every
+    region of ``expected``; for ENABLED, each region's ENABLED key must have the expected spec
+    (``None``: any). Any ``*_FAILED`` status is a failure carrying the region's
+    ``user_message``. An empty ``region_infos`` is never success."""
+    if cmek is None:
+        return CmekProgress(False, None, "no CMEK configuration reported yet")
+    parts = [f"cluster {cmek.status or 'UNKNOWN'}"]
+    by_region = {info.region: info for info in cmek.region_infos}
+    for info in cmek.region_infos:
+        if info.status.endswith("_FAILED"):
+            message = _user_message(info) or "the API gave no user_message"
+            return CmekProgress(False, f"CMEK {info.status} in region {info.region}: {message}", "")
+    if cmek.status.endswith("_FAILED"):
+        return CmekProgress(False, f"CMEK {cmek.status} on the cluster (no region reports a failure)", "")
+    done = bool(cmek.region_infos) and cmek.status == target
+    enabled = enabled_specs(cmek)
+    for region in sorted(set(expected) | set(by_region)):
+        reported = by_region.get(region)
+        if reported is None:
+            parts.append(f"{region} not reported yet")
+            done = False
+            continue
+        parts.append(f"{region} {reported.status or 'UNKNOWN'}")
+        if region not in expected:
+            continue
+        if reported.status != target:
+            done = False
+        wanted = expected[region]
+        if target == "ENABLED" and wanted is not None and enabled.get(region) != wanted:
+            done = False
+    if not cmek.region_infos:
+        parts.append("no region reported yet")
+    return CmekProgress(done, None, ", ".join(parts))
+
+
+def live_outputs(cmek: CmekInfo) -> dict[str, Any]:
+    """``status``, ``regions`` and ``key_history`` as the API reports them (regions by name)."""
+    regions = []
+    history: dict[str, list[dict[str, Any]]] = {}
+    for info in sorted(cmek.region_infos, key=lambda item: item.region):
+        key = info.current_key
+        regions.append(
+            {
+                "region": info.region,
+                "status": info.status,
+                "key_uri": key.spec.uri if key else None,
+                "key_status": key.status if key else None,
+                "user_message": key.user_message if key else None,
+                "created_at": key.created_at if key else None,
+                "updated_at": key.updated_at if key else None,
+            }
+        )
+        history[info.region] = [
+            {"uri": k.spec.uri, "status": k.status, "created_at": k.created_at, "updated_at": k.updated_at}
+            for k in info.key_infos
+        ]
+    return {"status": cmek.status, "regions": regions, "key_history": history}
+
+
+def live_region_specs(cmek: CmekInfo, previous: Sequence[RegionSpec]) -> list[RegionSpec]:
+    """The specs in use, as region specs: previous order first, regions new to the state last."""
+    live = current_specs(cmek)
+    out = [RegionSpec(spec.region, live[spec.region]) for spec in previous if spec.region in live]
+    known = {spec.region for spec in previous}
+    out.extend(RegionSpec(region, live[region]) for region in sorted(live) if region not in known)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Error policy
+# --------------------------------------------------------------------------------------------
+
+_ACCESS_WORDS = re.compile(
+    r"permission|access|denied|unauthori[sz]ed|not authori[sz]ed|forbidden|unable to (?:use|assume)|cannot (?:use|assume)|could not (?:use|assume)"
+)
+_KMS_SUBJECT = re.compile(
+    r"\bkms\b|\bkeys?\b|key ?ring|crypto ?key|encrypt|decrypt|\biam\b|\bsts\b|assume ?role|service account|auth_principal|impersonat"
+)
+
+
+def is_kms_access_message(message: str) -> bool:
+    """True when an API error says that CockroachDB Cloud could not use the customer's key or
+    identity (e.g. "insufficient permissions to access the KMS key"): such errors are retried
+    during the IAM-propagation window. Errors about the API key itself never count."""
+    text = message.lower().replace("api key", "").replace("api_key", "")
+    return bool(_ACCESS_WORDS.search(text) and _KMS_SUBJECT.search(text))
+
+
+def is_cluster_locked_message(message: str) -> bool:
+    """True when an API error says that another operation holds the cluster (``LOCKED``)."""
+    return "lock" in message.lower()
+
