@@ -1,3 +1,55 @@
-"""CockroachDB Cloud CMEK as a Pulumi component."""
+"""CockroachDB Cloud customer-managed encryption keys (CMEK) as one Pulumi component.
+
+Public API::
+
+    from cmek_component import ClusterCmek, ClusterCmekArgs
+
+    ClusterCmek("prod", {"cluster_id": "8f1c2d3e-...", "aws": {"key_mode": "multi-region"}})
+
+``ClusterCmek`` is loaded on first use, so ``import cmek_component`` stays light: it imports
+neither ``pulumi_aws`` nor ``pulumi_gcp`` (nor Pulumi itself), and the dynamic provider that
+unpickles the activation does not pay for the component.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cmek_component.args import (
+    ActivationOptions,
+    AwsKeyOptions,
+    ClusterCmekArgs,
+    GcpKeyOptions,
+    KeyMode,
+    ProtectionLevel,
+    VaultCredentialSource,
+    VaultKeyOptions,
+    VaultProtection,
+)
+
+if TYPE_CHECKING:
+    from cmek_component.component import ClusterCmek
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "ActivationOptions",
+    "AwsKeyOptions",
+    "ClusterCmek",
+    "ClusterCmekArgs",
+    "GcpKeyOptions",
+    "KeyMode",
+    "ProtectionLevel",
+    "VaultCredentialSource",
+    "VaultKeyOptions",
+    "VaultProtection",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ClusterCmek":
+        from cmek_component.component import ClusterCmek
+
+        return ClusterCmek
+    raise AttributeError(f"module 'cmek_component' has no attribute {name!r}")

@@ -1,0 +1,543 @@
+"""The AWS children of ``ClusterCmek``: the cross-account IAM role, KMS keys, replicas, aliases
+and key policies. Imported by the component only for AWS clusters (a GCP stack never loads
+``pulumi_aws``).
+
+What is declared (``<name>`` is the component's name; every child has ``parent`` = the component;
+``[-g<n>]`` is added for key generation ``n > 1``):
+
+- ``<name>-role``: ``aws.iam.Role`` that CockroachDB Cloud assumes, trusting
+  ``arn:aws:iam::<account_id>:root`` with ``sts:ExternalId`` = the organization id; no policies
+  attached (the key policies grant it the key);
+- ``aws.key_mode`` ``multi-region`` (default): ``<name>-key[-g<n>]``, a multi-region symmetric
+  ENCRYPT_DECRYPT ``aws.kms.Key`` in the primary region, and ``<name>-replica-<region>[-g<n>]``,
+  an ``aws.kms.ReplicaKey`` in every other cluster region;
+- ``per-region``: ``<name>-key-<region>[-g<n>]``, one single-region key per cluster region;
+- ``single``: ``<name>-key[-g<n>]``, one single-region key in the primary region for every region;
+- ``<name>-alias-<region>[-g<n>]``: an ``aws.kms.Alias`` next to each key and replica (aliases
+  are regional, so every region has the same alias name);
+- with ``aws.byo_keys`` no key: ``<name>-key-policy-<region>`` (``aws.kms.KeyPolicy``) on each
+  distinct key when ``aws.attach_key_policy`` is true;
+- with ``vault`` no key either: :func:`cmek_component.vault.declare_vault_keys` distributes Vault
+  key material to KMS and attaches the same key policy to each distributed key.
+
+Every key and replica carries the same ``crdb-cmek-kms`` policy (:mod:`cmek_component.policies`).
+Generations ``1..n`` all stay declared: data written with an old key needs it forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from . import policies
+from .args import AwsKeyOptions, ClusterCmekArgs
+from .cloud_keys import ClusterFacts, DeclaredKeys
+from .manifest import AWS_KEY_ARN_FORM, AWS_KEY_ARN_RE, AWS_KMS, Problem, SpecError, SpecProblems
+
+KEY_MODES: tuple[str, ...] = ("multi-region", "per-region", "single")
+DEFAULT_KEY_MODE = "multi-region"
+KEY_USAGE = "ENCRYPT_DECRYPT"
+KEY_SPEC = "SYMMETRIC_DEFAULT"
+DEFAULT_DELETION_WINDOW_IN_DAYS = 30
+AWS_OPTION_NAMES: tuple[str, ...] = tuple(AwsKeyOptions.__annotations__)
+
+_ROLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@_-")
+_POLICY_ARN_PREFIXES = ("arn:aws:iam::", "arn:aws-cn:iam::", "arn:aws-us-gov:iam::")
+
+
+@dataclass(frozen=True)
+class PlannedKey:
+    """One KMS key or replica the component declares."""
+
+    resource_name: str
+    """Pulumi name, such as ``prod-cmek-replica-us-west-2-g2``."""
+    kind: Literal["key", "replica"]
+    region: str
+    """AWS region the key or replica lives in."""
+    generation: int
+    multi_region: bool
+    alias: str
+    """KMS alias name in ``region``."""
+    alias_resource_name: str
+    primary: str | None = None
+    """Replicas: ``resource_name`` of their primary key."""
+
+
+@dataclass(frozen=True)
+class AwsPlan:
+    """Everything ``declare_aws`` declares, in plain values (valid by construction)."""
+
+    cluster_id: str
+    account_id: str
+    organization_id: str
+    key_mode: str
+    """``multi-region``, ``per-region``, ``single``, ``byo`` (``aws.byo_keys``) or ``vault``
+    (key material from Vault's ``keymgmt`` engine, :mod:`cmek_component.vault`)."""
+    primary_region: str
+    keys: list[PlannedKey] = field(default_factory=list)
+    serving: dict[str, str] = field(default_factory=dict)
+    """Cluster region -> ``resource_name`` of the key or replica it uses now (managed keys)."""
+    byo_keys: dict[str, str] = field(default_factory=dict)
+    """Cluster region -> key ARN (bring your own key)."""
+    attach_key_policy: bool = False
+    admin_principals: list[str] | None = None
+    """``None``: the deploying account's root, from ``aws.get_caller_identity``."""
+    role_name: str | None = None
+    role_path: str | None = None
+    permissions_boundary: str | None = None
+    tags: dict[str, str] | None = None
+    enable_key_rotation: bool = True
+    deletion_window_in_days: int = DEFAULT_DELETION_WINDOW_IN_DAYS
+    retain_on_delete: bool = True
+    protect: bool = False
+    cut_key_access: bool = False
+
+    @property
+    def aliases(self) -> list[str]:
+        """Every alias name the component manages, oldest generation first."""
+        names: list[str] = []
+        for key in self.keys:
+            if key.alias not in names:
+                names.append(key.alias)
+        return names
+
+
+def _gen(generation: int) -> str:
+    return "" if generation == 1 else f"-g{generation}"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _flag(options: Mapping[str, Any], name: str, default: bool, problems: list[Problem]) -> bool:
+    value = options.get(name, default)
+    if not isinstance(value, bool):
+        problems.append(Problem(f"aws.{name}", f"expected true or false, got {value!r}"))
+        return default
+    return value
+
+
+def _role_problems(options: Mapping[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    role_name = options.get("role_name")
+    if role_name is not None and (
+        not isinstance(role_name, str)
+        or not 1 <= len(role_name) <= 64
+        or not set(role_name) <= _ROLE_NAME_CHARS
+    ):
+        problems.append(
+            Problem("aws.role_name", f"expected 1-64 characters of a-zA-Z0-9+=,.@_-, got {role_name!r}")
+        )
+    role_path = options.get("role_path")
+    if role_path is not None and (
+        not isinstance(role_path, str)
+        or not role_path.startswith("/")
+        or not role_path.endswith("/")
+        or len(role_path) > 512
+        or "//" in role_path
+        or any(not 0x21 <= ord(c) <= 0x7E for c in role_path)
+    ):
+        problems.append(
+            Problem("aws.role_path", f"expected '/' or '/<segments>/' (at most 512 characters), got {role_path!r}")
+        )
+    boundary = options.get("permissions_boundary")
+    if boundary is not None and (
+        not isinstance(boundary, str) or not boundary.startswith(_POLICY_ARN_PREFIXES) or ":policy/" not in boundary
+    ):
+        problems.append(
+            Problem(
+                "aws.permissions_boundary",
+                f"expected a managed policy ARN (arn:aws:iam::<account or aws>:policy/<name>), got {boundary!r}",
+            )
+        )
+    tags = options.get("tags")
+    if tags is not None and (
+        not isinstance(tags, Mapping)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items())
+    ):
+        problems.append(Problem("aws.tags", f"expected a mapping of tag name -> string value, got {tags!r}"))
+    return problems
+
+
+def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsPlan:
+    """Validates the AWS arguments and returns what to declare; raises ``SpecProblems`` listing
+    every problem (field, rule, value) before a single resource is declared.
+
+    ``facts.regions`` are every cluster region (current plus added), the first one the default
+    primary region; ``facts.account_id`` and ``facts.organization_id`` make the trust policy.
+    """
+    raw_options: object = args.get("aws") or {}
+    if not isinstance(raw_options, Mapping):
+        raise SpecProblems([Problem("aws", f"expected a mapping of AWS options, got {raw_options!r}")])
+    options: Mapping[str, Any] = raw_options
+    problems: list[Problem] = []
+    for key in options:
+        if key not in AWS_OPTION_NAMES:
+            problems.append(
+                Problem(f"aws.{key}", f"expected one of the AWS options ({', '.join(AWS_OPTION_NAMES)}), got {key!r}")
+            )
+    regions = list(facts.regions)
+    uses_vault = args.get("vault") is not None
+    if not regions:
+        problems.append(Problem("regions", "expected at least one cluster region, got []"))
+
+    # Identity: the trust policy's inputs and the role's own options.
+    try:
+        policies.trust_policy(facts.account_id, facts.organization_id)
+    except SpecError as error:
+        problems.append(Problem(error.field, f"{error.rule}, got {error.value!r}"))
+    problems.extend(_role_problems(options))
+
+    admin_principals: list[str] | None = None
+    if "admin_principals" in options:
+        try:
+            admin_principals = policies.validate_admin_principals(options["admin_principals"])
+        except SpecError as error:
+            problems.append(Problem(error.field, f"{error.rule}, got {error.value!r}"))
+
+    enable_key_rotation = _flag(options, "enable_key_rotation", True, problems)
+    retain_on_delete = _flag(options, "retain_on_delete", True, problems)
+    protect = _flag(options, "protect", False, problems)
+    attach_key_policy = _flag(options, "attach_key_policy", False, problems)
+    cut_key_access = _flag(options, "cut_key_access", False, problems)
+    window = options.get("deletion_window_in_days", DEFAULT_DELETION_WINDOW_IN_DAYS)
+    if not _is_int(window) or not 7 <= window <= 30:
+        problems.append(Problem("aws.deletion_window_in_days", f"expected a whole number from 7 to 30, got {window!r}"))
+        window = DEFAULT_DELETION_WINDOW_IN_DAYS
+
+    key_mode = options.get("key_mode", DEFAULT_KEY_MODE)
+    if key_mode not in KEY_MODES:
+        problems.append(Problem("aws.key_mode", f"expected one of {', '.join(KEY_MODES)}, got {key_mode!r}"))
+        key_mode = DEFAULT_KEY_MODE
+
+    primary_region = options.get("primary_region", regions[0] if regions else "")
+    if "primary_region" in options and primary_region not in regions:
+        problems.append(
+            Problem("aws.primary_region", f"expected one of the cluster regions ({', '.join(regions)}), got {primary_region!r}")
+        )
+
+    # Generations (with Vault, the Vault plan checks them).
+    generation = args.get("key_generation", 1)
+    if not _is_int(generation) or generation < 1:
+        if not uses_vault:
+            problems.append(Problem("key_generation", f"expected a whole number of at least 1, got {generation!r}"))
+        generation = 1
+    per_region_raw: object = args.get("region_key_generations") or {}
+    per_region: dict[str, int] = {}
+    if uses_vault:
+        pass
+    elif not isinstance(per_region_raw, Mapping):
+        problems.append(
+            Problem("region_key_generations", f"expected a mapping of cluster region -> generation, got {per_region_raw!r}")
+        )
+    else:
+        for region, value in per_region_raw.items():
+            where = f"region_key_generations.{region}"
+            if region not in regions:
+                problems.append(Problem(where, f"expected a cluster region as key ({', '.join(regions)}), got {region!r}"))
+            elif not _is_int(value) or value < 1:
+                problems.append(Problem(where, f"expected a whole number of at least 1, got {value!r}"))
+            else:
+                per_region[region] = value
+        if per_region_raw and key_mode != "per-region" and "byo_keys" not in options:
+            problems.append(
+                Problem(
+                    "region_key_generations",
+                    f"only applies with aws.key_mode 'per-region' (a {key_mode} key serves several "
+                    f"regions; raise key_generation instead), got {dict(per_region_raw)!r}",
+                )
+            )
+
+    alias_base = options.get("alias", policies.default_alias(facts.cluster_id))
+    try:
+        policies.validate_alias(alias_base, "aws.alias")
+        newest = max([generation, *per_region.values()])
+        try:
+            policies.alias_name(alias_base, newest)
+        except SpecError as error:
+            problems.append(
+                Problem("aws.alias", f"{error.rule} with the suffix of generation {newest}, got {alias_base!r}")
+            )
+    except SpecError as error:
+        problems.append(Problem(error.field, f"{error.rule}, got {error.value!r}"))
+
+    # Key material from Vault: the Vault plan checks its own options, generations and byo_keys.
+    if uses_vault:
+        from . import vault_rules
+
+        try:
+            vault_rules.plan_vault_keys("AWS", regions, args)
+        except SpecProblems as error:
+            problems.extend(error.problems)
+        except SpecError as error:
+            problems.append(Problem(error.field, f"{error.rule}, got {error.value!r}"))
+        for option in ("key_mode", "primary_region", "alias", "attach_key_policy"):
+            if option in options:
+                problems.append(
+                    Problem(f"aws.{option}", f"has no effect with vault (Vault makes the keys), got {options[option]!r}")
+                )
+
+    # Bring your own keys.
+    byo: dict[str, str] = {}
+    byo_raw = None if uses_vault else options.get("byo_keys")
+    if byo_raw is not None:
+        if not isinstance(byo_raw, Mapping):
+            problems.append(Problem("aws.byo_keys", f"expected a mapping of cluster region -> KMS key ARN, got {byo_raw!r}"))
+        else:
+            missing = [r for r in regions if r not in byo_raw]
+            if missing:
+                problems.append(
+                    Problem(
+                        "aws.byo_keys",
+                        f"expected a key ARN for every cluster region ({', '.join(regions)}); "
+                        f"missing {', '.join(missing)}, got {dict(byo_raw)!r}",
+                    )
+                )
+            for region, arn in byo_raw.items():
+                where = f"aws.byo_keys.{region}"
+                if region not in regions:
+                    problems.append(Problem(where, f"expected a cluster region as key ({', '.join(regions)}), got {region!r}"))
+                elif not isinstance(arn, str) or not AWS_KEY_ARN_RE.match(arn):
+                    problems.append(Problem(where, f"expected {AWS_KEY_ARN_FORM}, got {arn!r}"))
+                else:
+                    byo[region] = arn
+        for option in ("key_mode", "primary_region", "alias"):
+            if option in options:
+                problems.append(
+                    Problem(f"aws.{option}", f"has no effect with aws.byo_keys (no key is created), got {options[option]!r}")
+                )
+        if generation != 1 or per_region_raw:
+            field_name = "key_generation" if generation != 1 else "region_key_generations"
+            value = generation if generation != 1 else per_region_raw
+            problems.append(
+                Problem(
+                    field_name,
+                    f"has no effect with aws.byo_keys: rotate by changing the key ARNs, got {value!r}",
+                )
+            )
+        if cut_key_access and not attach_key_policy:
+            problems.append(
+                Problem(
+                    "aws.cut_key_access",
+                    "with aws.byo_keys only applies with aws.attach_key_policy (otherwise remove the "
+                    "role's statement from your key policies yourself), got True",
+                )
+            )
+    elif attach_key_policy and not uses_vault:
+        problems.append(
+            Problem(
+                "aws.attach_key_policy",
+                "only applies with aws.byo_keys (keys the component creates always carry the policy), got True",
+            )
+        )
+
+    if problems:
+        raise SpecProblems(problems)
+
+    tags = dict(options["tags"]) if options.get("tags") else None
+    common: dict[str, Any] = {
+        "cluster_id": facts.cluster_id,
+        "account_id": facts.account_id,
+        "organization_id": facts.organization_id,
+        "admin_principals": admin_principals,
+        "role_name": options.get("role_name"),
+        "role_path": options.get("role_path"),
+        "permissions_boundary": options.get("permissions_boundary"),
+        "tags": tags,
+        "enable_key_rotation": enable_key_rotation,
+        "deletion_window_in_days": window,
+        "retain_on_delete": retain_on_delete,
+        "protect": protect,
+        "cut_key_access": cut_key_access,
+    }
+    if uses_vault:
+        return AwsPlan(key_mode="vault", primary_region=regions[0], **common)
+    if byo_raw is not None:
+        return AwsPlan(
+            key_mode="byo",
+            primary_region=regions[0],
+            byo_keys=dict(sorted(byo.items())),
+            attach_key_policy=attach_key_policy,
+            **common,
+        )
+
+    keys: list[PlannedKey] = []
+    serving: dict[str, str] = {}
+
+    def add(kind: Literal["key", "replica"], resource: str, region: str, gen: int, primary: str | None = None) -> None:
+        keys.append(
+            PlannedKey(
+                resource_name=resource,
+                kind=kind,
+                region=region,
+                generation=gen,
+                multi_region=key_mode == "multi-region",
+                alias=policies.alias_name(alias_base, gen),
+                alias_resource_name=f"{name}-alias-{region}{_gen(gen)}",
+                primary=primary,
+            )
+        )
+
+    if key_mode == "per-region":
+        for region in regions:
+            current = per_region.get(region, generation)
+            for gen in range(1, current + 1):
+                add("key", f"{name}-key-{region}{_gen(gen)}", region, gen)
+            serving[region] = f"{name}-key-{region}{_gen(current)}"
+    else:
+        others = [r for r in regions if r != primary_region] if key_mode == "multi-region" else []
+        for gen in range(1, generation + 1):
+            primary = f"{name}-key{_gen(gen)}"
+            add("key", primary, primary_region, gen)
+            for region in others:
+                add("replica", f"{name}-replica-{region}{_gen(gen)}", region, gen, primary)
+        for region in regions:
+            serving[region] = (
+                f"{name}-replica-{region}{_gen(generation)}" if region in others else f"{name}-key{_gen(generation)}"
+            )
+    return AwsPlan(key_mode=str(key_mode), primary_region=str(primary_region), keys=keys, serving=serving, **common)
+
+
+def _key_description(cluster_id: str, generation: int) -> str:
+    return f"CockroachDB Cloud CMEK for cluster {cluster_id}, key generation {generation}"
+
+
+def _caller_account_root(parent: pulumi.Resource) -> pulumi.Output[list[str]]:
+    """``[arn:<partition>:iam::<deploying account>:root]`` from ``aws.get_caller_identity``."""
+    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+
+    def root(result: Any) -> list[str]:
+        arn = str(getattr(result, "arn", "") or "")
+        partition = arn.split(":")[1] if arn.startswith("arn:") else "aws"
+        return [policies.account_root(str(result.account_id), partition, field="aws.get_caller_identity")]
+
+    return identity.apply(root)
+
+
+def declare_aws(name: str, parent: pulumi.Resource, facts: ClusterFacts, args: ClusterCmekArgs) -> DeclaredKeys:
+    """Declares the role, keys, replicas, aliases and key policies for an AWS cluster.
+
+    Every argument is validated first (``SpecProblems`` lists each field, rule and value); no
+    resource is declared when one is wrong.
+    """
+    if facts.cloud != "AWS":
+        raise SpecError("cloud", "expected 'AWS' for the AWS keys", facts.cloud)
+    return declare_plan(name, parent, plan_aws_keys(name, facts, args), facts, args)
+
+
+def declare_plan(
+    name: str, parent: pulumi.Resource, plan: AwsPlan, facts: ClusterFacts, args: ClusterCmekArgs
+) -> DeclaredKeys:
+    """Declares what ``plan`` (from :func:`plan_aws_keys`) lists, every child parented to ``parent``.
+
+    ``facts`` and ``args`` are only read for Vault key material (``args["vault"]``).
+    """
+    kept = pulumi.ResourceOptions(parent=parent, retain_on_delete=plan.retain_on_delete, protect=plan.protect)
+    role = aws.iam.Role(
+        f"{name}-role",
+        assume_role_policy=policies.to_json(policies.trust_policy(plan.account_id, plan.organization_id)),
+        description=f"Assumed by CockroachDB Cloud to use the CMEK keys of cluster {plan.cluster_id}",
+        name=plan.role_name,
+        path=plan.role_path,
+        permissions_boundary=plan.permissions_boundary,
+        tags=plan.tags,
+        opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=plan.retain_on_delete),
+    )
+    admins: pulumi.Output[list[str]] = (
+        pulumi.Output.from_input(plan.admin_principals) if plan.admin_principals else _caller_account_root(parent)
+    )
+    grant_usage = not plan.cut_key_access
+    policy: pulumi.Output[str] = pulumi.Output.all(role.arn, admins).apply(
+        lambda values: policies.to_json(policies.key_policy(values[0], values[1], grant_usage=grant_usage))
+    )
+
+    declared: dict[str, aws.kms.Key | aws.kms.ReplicaKey] = {}
+    for planned in plan.keys:
+        resource: aws.kms.Key | aws.kms.ReplicaKey
+        if planned.kind == "key":
+            resource = aws.kms.Key(
+                planned.resource_name,
+                description=_key_description(plan.cluster_id, planned.generation),
+                key_usage=KEY_USAGE,
+                customer_master_key_spec=KEY_SPEC,
+                multi_region=planned.multi_region,
+                enable_key_rotation=plan.enable_key_rotation,
+                deletion_window_in_days=plan.deletion_window_in_days,
+                policy=policy,
+                region=planned.region,
+                tags=plan.tags,
+                opts=kept,
+            )
+        else:
+            assert planned.primary is not None
+            resource = aws.kms.ReplicaKey(
+                planned.resource_name,
+                primary_key_arn=declared[planned.primary].arn,
+                description=_key_description(plan.cluster_id, planned.generation),
+                deletion_window_in_days=plan.deletion_window_in_days,
+                policy=policy,
+                region=planned.region,
+                tags=plan.tags,
+                opts=kept,
+            )
+        declared[planned.resource_name] = resource
+        aws.kms.Alias(
+            planned.alias_resource_name,
+            name=planned.alias,
+            target_key_id=resource.key_id,
+            region=planned.region,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
+    key_policies: list[aws.kms.KeyPolicy] = []
+    if plan.attach_key_policy:
+        named: dict[str, str] = {}
+        for region, arn in plan.byo_keys.items():
+            named.setdefault(arn, region)
+        for arn, region in named.items():
+            match = AWS_KEY_ARN_RE.match(arn)
+            assert match is not None
+            key_policies.append(
+                aws.kms.KeyPolicy(
+                    f"{name}-key-policy-{region}",
+                    key_id=arn,
+                    policy=policy,
+                    region=match.group("region"),
+                    opts=kept,
+                )
+            )
+
+    key_uris: dict[str, pulumi.Output[str]] = {
+        region: declared[resource_name].arn for region, resource_name in plan.serving.items()
+    }
+    key_uris.update({region: pulumi.Output.from_input(arn) for region, arn in plan.byo_keys.items()})
+    extra_outputs: dict[str, Any] = {}
+    access: list[pulumi.Resource] = [*declared.values(), *key_policies]
+    if plan.key_mode == "vault":
+        from . import vault as vault_keys  # loads pulumi_vault only for Vault stacks
+
+        vault_declared = vault_keys.declare_vault_keys(name, parent, facts, args, role.arn, key_policy=policy)
+        key_uris.update(vault_declared.key_uris)
+        access.extend(vault_declared.dependencies)
+        extra_outputs.update(vault_declared.outputs)
+    key_uris = dict(sorted(key_uris.items()))
+    outputs: dict[str, Any] = {
+        "role_arn": role.arn,
+        "key_arns": pulumi.Output.all(**key_uris) if key_uris else pulumi.Output.from_input({}),
+        "aliases": plan.aliases,
+        "key_policy": policy,
+        **extra_outputs,
+    }
+    return DeclaredKeys(
+        key_type=AWS_KMS,
+        auth_principal=role.arn,
+        key_uris=key_uris,
+        dependencies=[role, *access],
+        outputs=outputs,
+    )
+

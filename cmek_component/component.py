@@ -1,0 +1,454 @@
+"""``ClusterCmek``: one CockroachDB Cloud cluster under customer-managed encryption keys.
+
+The component turns the seed procedure into children of one ``ComponentResource``:
+
+1. the cluster facts (cloud, regions, ``account_id``, organization id): from the arguments, or
+   read at program time with the Cloud API's read-only ``GET cluster`` / ``GET organization``
+   (:func:`resolve_cluster_facts`; fine during a preview);
+2. the identity and keys: :mod:`cmek_component.aws` or :mod:`cmek_component.gcp`, imported only
+   for their own cloud (an AWS stack never loads ``pulumi_gcp`` and the other way round);
+3. ``<name>-activation``, a ``CmekActivation`` that enables, rotates, extends or revokes CMEK
+   through the Cloud API. It depends on the identity and on every key policy or grant, so CMEK
+   is never enabled before the grants exist.
+
+Every child is named from the component's name and parented to it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pulumi
+
+from .args import ActivationOptions, AwsKeyOptions, ClusterCmekArgs, GcpKeyOptions
+from .cloud_keys import ClusterFacts, DeclaredKeys
+from .manifest import (
+    KeySpec,
+    Problem,
+    RegionSpec,
+    SpecProblems,
+    cmek_config_document,
+    key_type_for_cloud,
+    parse_region_specs,
+    region_problem,
+    render_cmek_config,
+)
+
+if TYPE_CHECKING:
+    from .cloud_models import Cluster, Organization
+
+__all__ = [
+    "ActivationOptions",
+    "AwsKeyOptions",
+    "ClusterCmek",
+    "ClusterCmekArgs",
+    "ClusterFactsError",
+    "GcpKeyOptions",
+    "resolve_cluster_facts",
+    "validate_args",
+]
+
+TYPE_TOKEN = "cockroach:cmek:ClusterCmek"
+CLOUDS = ("AWS", "GCP")
+MIN_REGION_NODES = 3
+ARG_NAMES: tuple[str, ...] = tuple(ClusterCmekArgs.__annotations__)
+ACTIVATION_OPTION_NAMES: tuple[str, ...] = tuple(ActivationOptions.__annotations__)
+
+
+class ClusterReader(Protocol):
+    """The two read-only Cloud API calls the component makes at program time."""
+
+    def get_cluster(self, cluster_id: str) -> Cluster: ...
+
+    def get_organization(self) -> Organization: ...
+
+
+ClientFactory = Callable[[], ClusterReader]
+
+
+class ClusterFactsError(pulumi.RunError):
+    """The cluster facts could not be read from the Cloud API. The message names the cluster,
+    the failed call, and the arguments to set so the program needs no Cloud API."""
+
+
+def default_client_factory() -> ClusterReader:
+    """A ``CloudApiClient`` configured like the activation: ``cockroach:apiKey`` (secret) or env
+    ``COCKROACH_API_KEY``; ``cockroach:apiUrl`` or env ``COCKROACH_SERVER``."""
+    from .cloud_api import CloudApiClient
+
+    config = pulumi.Config("cockroach")
+    return CloudApiClient(api_key=config.get("apiKey"), api_url=config.get("apiUrl"))
+
+
+# --------------------------------------------------------------------------------------------
+# Arguments and cluster facts
+# --------------------------------------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _non_empty_str(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def validate_args(args: Mapping[str, Any]) -> list[Problem]:
+    """Problems with the cloud-independent arguments (field, rule and value in each message).
+
+    Cloud-specific options (``aws``, ``gcp``) are checked by the cloud module; rules that depend
+    on the previous state (``revoke`` together with another change) by the activation.
+    """
+    if not isinstance(args, Mapping):
+        return [Problem("args", f"expected a mapping of ClusterCmekArgs, got {args!r}")]
+    problems: list[Problem] = []
+    for key in args:
+        if key not in ARG_NAMES:
+            problems.append(Problem(str(key), f"expected one of the arguments ({', '.join(ARG_NAMES)}), got {key!r}"))
+    cluster_id = args.get("cluster_id")
+    try:
+        uuid.UUID(str(cluster_id))
+        valid_id = isinstance(cluster_id, str)
+    except ValueError:
+        valid_id = False
+    if not valid_id:
+        problems.append(
+            Problem("cluster_id", f"expected a CockroachDB Cloud cluster id (a UUID), got {cluster_id!r}")
+        )
+    cloud = args.get("cloud")
+    if "cloud" in args and cloud not in CLOUDS:
+        problems.append(
+            Problem("cloud", f"expected 'AWS' or 'GCP' (CMEK on Azure is not supported here), got {cloud!r}")
+        )
+    regions = args.get("regions")
+    if "regions" in args:
+        if not isinstance(regions, list) or not regions:
+            problems.append(Problem("regions", f"expected a non-empty list of the cluster's region names, got {regions!r}"))
+        else:
+            seen: set[str] = set()
+            for index, region in enumerate(regions):
+                if not _non_empty_str(region):
+                    problems.append(Problem(f"regions[{index}]", f"expected a region name, got {region!r}"))
+                elif region in seen:
+                    problems.append(Problem(f"regions[{index}]", f"expected each region once, got {region!r} twice"))
+                else:
+                    seen.add(region)
+    for name in ("account_id", "organization_id"):
+        if name in args and not _non_empty_str(args.get(name)):
+            problems.append(Problem(name, f"expected a non-empty string (or leave it out to read it from the Cloud API), got {args.get(name)!r}"))
+    add_regions = args.get("add_regions")
+    if add_regions is not None:
+        if not isinstance(add_regions, Mapping):
+            problems.append(Problem("add_regions", f"expected a mapping of region -> node count, got {add_regions!r}"))
+        else:
+            for region, nodes in add_regions.items():
+                if not _non_empty_str(region):
+                    problems.append(Problem("add_regions", f"expected region names as keys, got {region!r}"))
+                elif not _is_int(nodes) or nodes < MIN_REGION_NODES:
+                    problems.append(
+                        Problem(f"add_regions.{region}", f"expected a node count of at least {MIN_REGION_NODES}, got {nodes!r}")
+                    )
+    generation = args.get("key_generation", 1)
+    if not _is_int(generation) or generation < 1:
+        problems.append(Problem("key_generation", f"expected a whole number of at least 1, got {generation!r}"))
+    per_region = args.get("region_key_generations")
+    if per_region is not None and not isinstance(per_region, Mapping):
+        problems.append(
+            Problem("region_key_generations", f"expected a mapping of cluster region -> generation, got {per_region!r}")
+        )
+    trigger = args.get("rotation_trigger", "")
+    if not isinstance(trigger, str):
+        problems.append(Problem("rotation_trigger", f"expected a string (change it to re-wrap every region), got {trigger!r}"))
+    revoke = args.get("revoke", False)
+    if not isinstance(revoke, bool):
+        problems.append(Problem("revoke", f"expected true or false, got {revoke!r}"))
+    activation = args.get("activation")
+    if activation is not None:
+        if not isinstance(activation, Mapping):
+            problems.append(Problem("activation", f"expected a mapping of wait limits, got {activation!r}"))
+        else:
+            for key, value in activation.items():
+                if key not in ACTIVATION_OPTION_NAMES:
+                    problems.append(
+                        Problem(f"activation.{key}", f"expected one of {', '.join(ACTIVATION_OPTION_NAMES)}, got {key!r}")
+                    )
+                elif not _is_int(value) or value <= 0:
+                    problems.append(Problem(f"activation.{key}", f"expected a whole number of seconds above 0, got {value!r}"))
+    for name in ("aws", "gcp"):
+        if args.get(name) is not None and not isinstance(args.get(name), Mapping):
+            problems.append(Problem(name, f"expected a mapping of {name.upper()} options, got {args.get(name)!r}"))
+    return problems
+
+
+def _region_problems(cloud: str, regions: Sequence[str], add_regions: Mapping[str, int], explicit: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    for index, region in enumerate(regions):
+        where = f"regions[{index}]" if explicit else f"regions (from the Cloud API)[{index}]"
+        problem = region_problem(cloud, where, region)
+        if problem:
+            problems.append(problem)
+    for region in add_regions:
+        problem = region_problem(cloud, f"add_regions.{region}", region)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _api_regions(cluster: Cluster) -> list[str]:
+    """The cluster's regions, its primary region first, then by name."""
+    regions = sorted(cluster.regions, key=lambda r: (not r.primary, r.name))
+    return [r.name for r in regions if r.name]
+
+
+def resolve_cluster_facts(args: ClusterCmekArgs, client_factory: ClientFactory = default_client_factory) -> ClusterFacts:
+    """The cluster facts: the arguments where given, else the Cloud API.
+
+    ``cloud``, ``regions`` and ``account_id`` come from ``GET /api/v1/clusters/{id}`` when any of
+    them is missing; ``organization_id`` from ``GET /api/v1/organization`` when missing on AWS
+    (GCP does not use it). With all of them given, no client is created and no request is made,
+    so a preview runs where the Cloud API is unreachable.
+
+    ``regions`` of the result: the given regions in their order (else the cluster's, primary
+    first), then each ``add_regions`` region not already among them, sorted.
+
+    Raises ``SpecProblems`` for invalid arguments and ``ClusterFactsError`` when a Cloud API call
+    fails (the message names the cluster and what to set instead).
+    """
+    problems = validate_args(args)
+    if problems:
+        raise SpecProblems(problems)
+    cluster_id: str = args["cluster_id"]
+    add_regions: Mapping[str, int] = args.get("add_regions") or {}
+    client: ClusterReader | None = None
+
+    def reader() -> ClusterReader:
+        nonlocal client
+        if client is None:
+            client = client_factory()
+        return client
+
+    def explicit_hint() -> str:
+        return (
+            "set cloud, regions and account_id (and organization_id on AWS) explicitly in the "
+            "component's arguments to run without the Cloud API"
+        )
+
+    cluster: Cluster | None = None
+    if any(name not in args for name in ("cloud", "regions", "account_id")):
+        from .cloud_api import CloudApiError
+
+        try:
+            cluster = reader().get_cluster(cluster_id)
+        except CloudApiError as error:
+            raise ClusterFactsError(
+                f"cluster_id: could not read cluster {cluster_id!r} from the CockroachDB Cloud API "
+                f"({error}); check the id and the API key, or {explicit_hint()}"
+            ) from None
+
+    cloud = args.get("cloud") or (cluster.cloud_provider if cluster else "")
+    if cluster is not None and "cloud" in args and cluster.cloud_provider and cluster.cloud_provider != cloud:
+        raise SpecProblems(
+            [Problem("cloud", f"expected {cluster.cloud_provider!r} (cluster {cluster_id} runs there per the Cloud API), got {cloud!r}")]
+        )
+    if cloud not in CLOUDS:
+        raise SpecProblems(
+            [Problem("cloud", f"expected 'AWS' or 'GCP' (cluster {cluster_id} is on {cloud!r} per the Cloud API; CMEK on Azure is not supported here), got {cloud!r}")]
+        )
+    explicit_regions = "regions" in args
+    regions: list[str] = list(args["regions"]) if explicit_regions else _api_regions(cluster) if cluster else []
+    if not regions:
+        raise SpecProblems([Problem("regions", f"expected the cluster's regions; the Cloud API lists none for cluster {cluster_id}, got []")])
+    account_id = args.get("account_id") or (cluster.account_id if cluster else "")
+    if not account_id:
+        raise SpecProblems(
+            [
+                Problem(
+                    "account_id",
+                    f"expected the cluster's account_id; the Cloud API returned none for cluster {cluster_id} "
+                    "(CMEK needs an Advanced cluster), got ''",
+                )
+            ]
+        )
+    organization_id = args.get("organization_id", "")
+    if cloud == "AWS" and not organization_id:
+        from .cloud_api import CloudApiError
+
+        try:
+            organization_id = reader().get_organization().id
+        except CloudApiError as error:
+            raise ClusterFactsError(
+                f"organization_id: could not read the organization of cluster {cluster_id!r} from the "
+                f"CockroachDB Cloud API ({error}); set organization_id explicitly (Cloud console, "
+                "organization settings) to run without the Cloud API"
+            ) from None
+    problems = _region_problems(cloud, regions, add_regions, explicit_regions)
+    if problems:
+        raise SpecProblems(problems)
+    all_regions = regions + sorted(r for r in add_regions if r not in regions)
+    return ClusterFacts(
+        cluster_id=cluster_id,
+        cloud=cloud,
+        regions=all_regions,
+        account_id=account_id,
+        organization_id=organization_id,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The component
+# --------------------------------------------------------------------------------------------
+
+
+def _region_specs_document(key_type: str, principal: str, uris: Mapping[str, str]) -> dict[str, Any]:
+    specs = [RegionSpec(region, KeySpec(key_type, uri, principal)) for region, uri in uris.items()]
+    parse_region_specs([spec.to_api() for spec in specs])  # the activation would refuse it anyway
+    return cmek_config_document(specs)
+
+
+class ClusterCmek(pulumi.ComponentResource):
+    """A CockroachDB Cloud cluster's customer-managed encryption keys: the identity CockroachDB
+    Cloud impersonates, one key per cluster region, and the CMEK activation.
+
+    ``args``: :class:`ClusterCmekArgs` (only ``cluster_id`` is required). ``opts``: the usual
+    resource options; providers given here reach every child. ``client_factory``: how to build
+    the Cloud API client used for missing cluster facts (tests inject one).
+    """
+
+    auth_principal: pulumi.Output[str]
+    """The principal CockroachDB Cloud impersonates: the role ARN (AWS) or service account email (GCP)."""
+    key_uris: pulumi.Output[dict[str, str]]
+    """Cluster region -> key URI CockroachDB Cloud uses now (AWS key ARN, GCP crypto key name)."""
+    role_arn: pulumi.Output[str | None]
+    """AWS: ARN of the cross-account role. ``None`` on GCP."""
+    key_arns: pulumi.Output[dict[str, str] | None]
+    """AWS: cluster region -> ARN of the key or replica the region uses now. ``None`` on GCP."""
+    aliases: pulumi.Output[list[str] | None]
+    """AWS: every KMS alias name the component manages (same name in each region). ``None`` on GCP."""
+    key_policy: pulumi.Output[str | None]
+    """AWS: the ``crdb-cmek-kms`` key policy on every key the component manages; with
+    ``aws.byo_keys`` and no ``aws.attach_key_policy``, the policy to put on your keys yourself.
+    ``None`` on GCP."""
+    service_account_email: pulumi.Output[str | None]
+    """GCP: the cross-tenant service account. ``None`` on AWS."""
+    region_specs: pulumi.Output[dict[str, Any]]
+    """The seed's ``cmek_config.json`` document: ``{"region_specs": [{region, key_spec: {type, uri, auth_principal}}]}``, sorted by region."""
+    cmek_config_json: pulumi.Output[str]
+    """``region_specs`` as the text of ``cmek_config.json``."""
+    status: pulumi.Output[str]
+    """The cluster's CMEK status from the Cloud API (``ENABLED``, ``ENABLING``, ``REVOKED`` ...)."""
+    region_statuses: pulumi.Output[dict[str, str]]
+    """Cluster region -> that region's CMEK status."""
+
+    def __init__(
+        self,
+        name: str,
+        args: ClusterCmekArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        client_factory: ClientFactory | None = None,
+    ) -> None:
+        facts = resolve_cluster_facts(args, client_factory or default_client_factory)
+        aws_plan = None
+        if facts.cloud == "AWS":
+            from . import aws as aws_keys
+
+            aws_plan = aws_keys.plan_aws_keys(name, facts, args)  # every AWS problem, before any resource
+        super().__init__(TYPE_TOKEN, name, {}, opts)
+        if (
+            aws_plan is not None
+            and aws_plan.key_mode in ("multi-region", "single")
+            and "primary_region" not in (args.get("aws") or {})
+            and "regions" not in args
+            and len(facts.regions) > 1
+        ):
+            pulumi.log.warn(
+                f"aws.primary_region: not set, so the key material lives in {aws_plan.primary_region} "
+                "(the first region the Cloud API lists); set it explicitly so that adding a region "
+                "never moves the key material (a move replaces every key)",
+                resource=self,
+            )
+
+        declared: DeclaredKeys
+        if aws_plan is not None:
+            declared = aws_keys.declare_plan(name, self, aws_plan, facts, args)
+            if args.get("revoke") and not aws_plan.cut_key_access:
+                pulumi.log.warn(
+                    "revoke: the runbook cuts CockroachDB Cloud's KMS access first (aws.cut_key_access: true, "
+                    "or your own key policies for byo_keys), then revokes",
+                    resource=self,
+                )
+        else:
+            from . import gcp as gcp_keys
+
+            declared = gcp_keys.declare_gcp(name, self, facts, args)
+
+        key_type = key_type_for_cloud(facts.cloud)
+        key_uris = pulumi.Output.all(**declared.key_uris) if declared.key_uris else pulumi.Output.from_input({})
+        document: pulumi.Output[dict[str, Any]] = pulumi.Output.all(declared.auth_principal, key_uris).apply(
+            lambda values: _region_specs_document(key_type, values[0], values[1])
+        )
+
+        from .activation import CmekActivation, CmekActivationArgs
+
+        activation_args: CmekActivationArgs = {
+            "cluster_id": facts.cluster_id,
+            "region_specs": document.apply(lambda doc: doc["region_specs"]),
+            "new_region_nodes": dict(args.get("add_regions") or {}),
+            "rotation_trigger": args.get("rotation_trigger", ""),
+            "revoke": args.get("revoke", False),
+        }
+        limits = args.get("activation") or {}
+        if "wait_timeout_seconds" in limits:
+            activation_args["wait_timeout_seconds"] = limits["wait_timeout_seconds"]
+        if "iam_propagation_timeout_seconds" in limits:
+            activation_args["iam_propagation_timeout_seconds"] = limits["iam_propagation_timeout_seconds"]
+        activation = CmekActivation(
+            f"{name}-activation",
+            activation_args,
+            pulumi.ResourceOptions(parent=self, depends_on=declared.dependencies),
+        )
+
+        self.auth_principal = declared.auth_principal
+        self.key_uris = key_uris
+        self.role_arn = declared.outputs.get("role_arn", pulumi.Output.from_input(None))
+        self.key_arns = declared.outputs.get("key_arns", pulumi.Output.from_input(None))
+        self.aliases = pulumi.Output.from_input(declared.outputs.get("aliases"))
+        self.key_policy = declared.outputs.get("key_policy", pulumi.Output.from_input(None))
+        self.service_account_email = declared.outputs.get("service_account_email", pulumi.Output.from_input(None))
+        self.region_specs = document
+        self.cmek_config_json = document.apply(
+            lambda doc: render_cmek_config(RegionSpec.from_api(item) for item in doc["region_specs"])
+        )
+        self.status = activation.status
+        self.region_statuses = activation.regions.apply(_region_statuses)
+
+        outputs: dict[str, Any] = dict(declared.outputs)
+        outputs.update(
+            {
+                "auth_principal": self.auth_principal,
+                "key_uris": self.key_uris,
+                "role_arn": self.role_arn,
+                "key_arns": self.key_arns,
+                "aliases": self.aliases,
+                "key_policy": self.key_policy,
+                "service_account_email": self.service_account_email,
+                "region_specs": self.region_specs,
+                "cmek_config_json": self.cmek_config_json,
+                "status": self.status,
+                "region_statuses": self.region_statuses,
+            }
+        )
+        self.register_outputs(outputs)
+
+
+def _region_statuses(regions: object) -> dict[str, str]:
+    """``regions`` output of the activation -> ``{region: status}``."""
+    if not isinstance(regions, list):
+        return {}
+    return {
+        str(item.get("region")): str(item.get("status") or "")
+        for item in regions
+        if isinstance(item, Mapping) and item.get("region")
+    }
