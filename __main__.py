@@ -1,0 +1,151 @@
+"""The stack program: one ``ClusterCmek`` per cluster of the stack configuration.
+
+1. Reads every configuration key of the stack and checks it against the schema
+   (``cmek_component.config``; reference in ``docs/configuration.md``).
+2. Checks every cluster the way its ``ClusterCmek`` will (cluster facts, then the AWS or GCP
+   plan), still without declaring anything. All problems from steps 1 and 2 are reported at
+   once, each named by its key (``cmek:clusters[1].aws.key_mode: ...``), before any resource is
+   declared.
+3. Declares one ``ClusterCmek`` per entry of ``cmek:clusters``, named by the entry's ``name``
+   (default ``cluster-<first 8 characters of the cluster id>``).
+4. Exports each cluster's outputs as one object under its resource name, and ``clusters``
+   (resource name -> cluster id). The seed's manifest, for example::
+
+       pulumi stack output --json payments | jq -r .cmek_config_json > cmek_config.json
+
+Cluster facts that the stack leaves out (cloud, regions, account_id, organization_id) are read
+from the Cloud API once per cluster (``GET cluster``, ``GET organization``); a stack that gives
+them makes no Cloud API call here. The API key is never read by this program: the Cloud API
+client and the activation's provider read ``cockroach:apiKey`` (secret) or
+``COCKROACH_API_KEY`` themselves.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+import pulumi.runtime.config as runtime_config
+
+from cmek_component import component
+from cmek_component.component import ClusterCmek, ClusterFactsError, resolve_cluster_facts
+from cmek_component.config import ClusterConfig, ConfigError, parse_stack_config
+from cmek_component.manifest import Problem, SpecError, SpecProblems
+
+if TYPE_CHECKING:
+    from cmek_component.cloud_models import Cluster, Organization
+
+OUTPUTS: tuple[str, ...] = (
+    "auth_principal",
+    "key_uris",
+    "role_arn",
+    "key_arns",
+    "aliases",
+    "service_account_email",
+    "region_specs",
+    "cmek_config_json",
+    "status",
+    "region_statuses",
+)
+"""The ``ClusterCmek`` outputs exported for each cluster (besides ``cluster_id``). AWS-only
+ones (``role_arn``, ``key_arns``, ``aliases``) are null on GCP, ``service_account_email`` on AWS."""
+
+
+def read_stack_config() -> tuple[dict[str, Any], set[str]]:
+    """Every configuration key of the stack as the engine passed it, and the secret keys."""
+    values: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = {key for key in values if runtime_config.is_config_secret(key)}
+    secret_keys.update(runtime_config.get_config_secret_keys_env())
+    return values, secret_keys
+
+
+class CachedClusterReader:
+    """The component's Cloud API reader, created on first use, each answer fetched once: the
+    checks of step 2 and the components of step 3 share it."""
+
+    def __init__(self) -> None:
+        self._reader: component.ClusterReader | None = None
+        self._clusters: dict[str, Cluster] = {}
+        self._organization: Organization | None = None
+
+    def _client(self) -> component.ClusterReader:
+        if self._reader is None:
+            self._reader = component.default_client_factory()
+        return self._reader
+
+    def get_cluster(self, cluster_id: str) -> Cluster:
+        if cluster_id not in self._clusters:
+            self._clusters[cluster_id] = self._client().get_cluster(cluster_id)
+        return self._clusters[cluster_id]
+
+    def get_organization(self) -> Organization:
+        if self._organization is None:
+            self._organization = self._client().get_organization()
+        return self._organization
+
+
+def _under(cluster: ClusterConfig, problems: list[Problem]) -> list[Problem]:
+    return [Problem(f"{cluster.key}.{p.field}", p.message) for p in problems]
+
+
+def cluster_problems(cluster: ClusterConfig, reader: CachedClusterReader) -> list[Problem]:
+    """What ``ClusterCmek`` would refuse for this cluster, found without declaring anything."""
+    try:
+        facts = resolve_cluster_facts(cluster.args, lambda: reader)
+        if facts.cloud == "AWS":
+            from cmek_component import aws
+
+            aws.plan_aws_keys(cluster.name, facts, cluster.args)
+        else:
+            from cmek_component import gcp
+
+            gcp.plan_gcp(facts, cluster.args)
+    except SpecProblems as error:
+        return _under(cluster, error.problems)
+    except SpecError as error:
+        return _under(cluster, [Problem(error.field, f"{error.rule}, got {error.value!r}")])
+    except ClusterFactsError as error:
+        raise pulumi.RunError(f"{cluster.key}.{error}") from None
+    return []
+
+
+def load_clusters(reader: CachedClusterReader) -> list[ClusterConfig]:
+    """The checked clusters of this stack; ``pulumi.RunError`` naming every wrong key otherwise."""
+    values, secret_keys = read_stack_config()
+    try:
+        clusters = parse_stack_config(values, secret_keys=secret_keys, project=pulumi.get_project())
+        problems = [problem for cluster in clusters for problem in cluster_problems(cluster, reader)]
+        if problems:
+            raise ConfigError(problems)
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
+    return clusters
+
+
+def declare_cluster(cluster: ClusterConfig, reader: CachedClusterReader) -> ClusterCmek:
+    """The cluster's ``ClusterCmek``; a late argument error is still reported under its key."""
+    try:
+        return ClusterCmek(cluster.name, cluster.args, client_factory=lambda: reader)
+    except SpecProblems as error:
+        raise pulumi.RunError(str(ConfigError(_under(cluster, error.problems)))) from None
+    except ClusterFactsError as error:
+        raise pulumi.RunError(f"{cluster.key}.{error}") from None
+
+
+def cluster_outputs(cluster: ClusterConfig, cmek: ClusterCmek) -> dict[str, Any]:
+    outputs: dict[str, Any] = {"cluster_id": cluster.args["cluster_id"]}
+    outputs.update({name: getattr(cmek, name) for name in OUTPUTS})
+    return outputs
+
+
+def main() -> None:
+    reader = CachedClusterReader()
+    clusters = load_clusters(reader)
+    for cluster in clusters:
+        cmek = declare_cluster(cluster, reader)
+        pulumi.export(cluster.name, cluster_outputs(cluster, cmek))
+    pulumi.export("clusters", {cluster.name: cluster.args["cluster_id"] for cluster in clusters})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,459 @@
+"""The stack program (``__main__.py``) under Pulumi mocks, with each example stack's config.
+
+The program is run as the Pulumi language host runs it (``runpy.run_path`` with
+``run_name="__main__"``) after ``set_mocks`` and ``set_all_config``; the config comes from the
+``config:`` section of ``stacks/Pulumi.<stack>.yaml``, with the test's own placeholder for each
+``secure:`` value. The Cloud API client factory is replaced by one that fails the test: the
+example stacks give every cluster fact, so the program must not need the Cloud API.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import runpy
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+import pytest
+import yaml
+
+from cmek_component import component
+from tests.support.pulumi_fixtures import RecordedResource, Recorder
+
+ROOT = Path(__file__).resolve().parents[1]
+PROGRAM = ROOT / "__main__.py"
+STACKS = ROOT / "stacks"
+API_KEY_PLACEHOLDER = "test-placeholder-cockroach-api-key"
+
+CLUSTER_CMEK = "cockroach:cmek:ClusterCmek"
+ACTIVATION = "pulumi-python:dynamic/cockroach:CmekActivation"
+ROLE = "aws:iam/role:Role"
+KEY = "aws:kms/key:Key"
+REPLICA = "aws:kms/replicaKey:ReplicaKey"
+SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
+KEY_RING = "gcp:kms/keyRing:KeyRing"
+CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
+CUSTOMER_ACCOUNT = "111122223333"
+
+
+def stack_config(stack: str) -> tuple[dict[str, Any], list[str]]:
+    """The ``config:`` of ``stacks/Pulumi.<stack>.yaml``; ``secure:`` values become the test's
+    plain placeholder and are listed as secret keys, as the CLI would pass them decrypted."""
+    document = yaml.safe_load((STACKS / f"Pulumi.{stack}.yaml").read_text())
+    values: dict[str, Any] = {}
+    secret_keys: list[str] = []
+    for key, value in document["config"].items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[key] = API_KEY_PLACEHOLDER
+            secret_keys.append(key)
+        else:
+            values[key] = value
+    return values, secret_keys
+
+
+def _key_arn(region: str, name: str) -> str:
+    return f"arn:aws:kms:{region}:{CUSTOMER_ACCOUNT}:key/{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+def _activation_outputs(_name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    regions = [
+        {"region": spec["region"], "status": "ENABLED", "key_uri": spec["key_spec"]["uri"]}
+        for spec in inputs.get("region_specs") or []
+    ]
+    return {"status": "ENABLED", "regions": regions}
+
+
+def make_recorder() -> Recorder:
+    """Mocks answering like AWS and the activation would: ARNs from names and regions."""
+    return Recorder(
+        outputs={
+            ROLE: lambda name, inputs: {"arn": f"arn:aws:iam::{CUSTOMER_ACCOUNT}:role/{inputs.get('name') or name}"},
+            KEY: lambda name, inputs: {"arn": _key_arn(inputs.get("region") or "us-east-1", name), "keyId": name},
+            REPLICA: lambda name, inputs: {"arn": _key_arn(inputs["region"], name), "keyId": name},
+            ACTIVATION: _activation_outputs,
+        },
+        call_results={
+            "aws:index/getCallerIdentity:getCallerIdentity": lambda _args: {
+                "accountId": CUSTOMER_ACCOUNT,
+                "arn": f"arn:aws:iam::{CUSTOMER_ACCOUNT}:user/deployer",
+                "userId": "AIDAEXAMPLE",
+            }
+        },
+    )
+
+
+@dataclass
+class ProgramRun:
+    """What one run of the program declared and exported."""
+
+    recorder: Recorder
+    outputs: dict[str, Any]
+
+    def clusters(self) -> dict[str, RecordedResource]:
+        return {r.name: r for r in self.recorder.by_type(CLUSTER_CMEK)}
+
+    def children(self, cluster: str) -> list[RecordedResource]:
+        """Every resource under the named ``ClusterCmek``, at any depth."""
+        resources = self.recorder.resources()
+        inside = {self.clusters()[cluster].urn}
+        found: list[RecordedResource] = []
+        grew = True
+        while grew:
+            grew = False
+            for resource in resources:
+                if resource.parent in inside and resource.urn not in inside:
+                    inside.add(resource.urn)
+                    found.append(resource)
+                    grew = True
+        return found
+
+    def of(self, cluster: str, typ: str) -> list[RecordedResource]:
+        return [r for r in self.children(cluster) if r.type == typ]
+
+    def activation(self, cluster: str) -> dict[str, Any]:
+        [activation] = self.of(cluster, ACTIVATION)
+        return activation.inputs
+
+
+class ProgramRunner:
+    """``runner(config, secret_keys)`` runs ``__main__.py`` once under the test's mocks;
+    ``runner.recorder`` keeps what was registered even when the program fails."""
+
+    def __init__(self, install: Callable[..., Recorder]) -> None:
+        self.install = install
+        self.recorder: Recorder | None = None
+
+    def __call__(self, config: dict[str, Any], secret_keys: list[str]) -> ProgramRun:
+        recorder = self.recorder = self.install(recorder=make_recorder(), config=config, secret_keys=secret_keys)
+        exported: dict[str, Any] = {}
+
+        @pulumi.runtime.test
+        def program() -> pulumi.Output[None]:
+            runpy.run_path(str(PROGRAM), run_name="__main__")
+            outputs = pulumi.runtime.get_root_resource().outputs  # type: ignore[union-attr]
+            return pulumi.Output.from_input(outputs).apply(exported.update)
+
+        program()
+        return ProgramRun(recorder, exported)
+
+
+@pytest.fixture
+def run_program(pulumi_mocks: Callable[..., Recorder], monkeypatch: pytest.MonkeyPatch) -> Iterator[ProgramRunner]:
+    """Runs the program; any Cloud API client it asks for fails the test."""
+
+    def no_cloud_api() -> component.ClusterReader:
+        raise AssertionError("the program asked for a Cloud API client; the stack gives every cluster fact")
+
+    monkeypatch.setattr(component, "default_client_factory", no_cloud_api)
+    yield ProgramRunner(pulumi_mocks)
+
+
+def _regions(document: dict[str, Any]) -> list[str]:
+    return [spec["region"] for spec in document["region_specs"]]
+
+
+def _assert_exports_match_activation(run: ProgramRun, name: str, cluster_id: str, key_type: str) -> dict[str, Any]:
+    exported = run.outputs[name]
+    activation = run.activation(name)
+    assert exported["cluster_id"] == activation["cluster_id"] == cluster_id
+    assert json.loads(exported["cmek_config_json"]) == exported["region_specs"] == {"region_specs": activation["region_specs"]}
+    assert {spec["key_spec"]["type"] for spec in activation["region_specs"]} == {key_type}
+    assert {spec["key_spec"]["auth_principal"] for spec in activation["region_specs"]} == {exported["auth_principal"]}
+    assert exported["key_uris"] == {spec["region"]: spec["key_spec"]["uri"] for spec in activation["region_specs"]}
+    assert exported["status"] == "ENABLED"
+    assert exported["region_statuses"] == {region: "ENABLED" for region in _regions(exported["region_specs"])}
+    return exported
+
+
+def _everything(run: ProgramRun) -> str:
+    return json.dumps([r.inputs for r in run.recorder.resources()], default=str) + json.dumps(run.outputs, default=str)
+
+
+# ---------------------------------------------------------------------------------------------
+# Example stacks
+# ---------------------------------------------------------------------------------------------
+
+
+def test_aws_example_stack_declares_one_cluster_cmek_per_cluster(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("aws-example")
+    clusters = {c["name"]: c for c in config["cmek:clusters"]}
+
+    run = run_program(config, secret_keys)
+
+    assert sorted(run.clusters()) == ["analytics", "payments"]
+    # payments: one multi-region key (material in us-east-1), a replica in each other region.
+    [primary] = run.of("payments", KEY)
+    assert primary.inputs["multiRegion"] is True
+    assert sorted(r.inputs["region"] for r in run.of("payments", REPLICA)) == ["eu-west-1", "us-west-2"]
+    assert primary.protect and all(r.protect for r in run.of("payments", REPLICA))
+    assert primary.inputs["tags"] == {"owner": "platform-data", "cost-center": "4711", "service": "payments"}
+    # analytics: one per-region key, its own named role, the stack-wide tags.
+    [analytics_key] = run.of("analytics", KEY)
+    assert run.of("analytics", REPLICA) == []
+    assert analytics_key.inputs["tags"] == {"owner": "platform-data", "cost-center": "4711"}
+    assert [r.inputs["name"] for r in run.of("analytics", ROLE)] == ["crdb-cmek-analytics"]
+    for name in ("payments", "analytics"):
+        assert len(run.of(name, ROLE)) == 1
+        assert len(run.of(name, ACTIVATION)) == 1
+        assert not [r for r in run.children(name) if r.type.startswith("gcp:")]
+        exported = _assert_exports_match_activation(run, name, clusters[name]["cluster_id"], "AWS_KMS")
+        assert sorted(_regions(exported["region_specs"])) == sorted(clusters[name]["regions"])
+        assert exported["role_arn"] == exported["auth_principal"]
+        assert exported["service_account_email"] is None
+    assert run.activation("payments")["wait_timeout_seconds"] == 7200
+    assert run.outputs["clusters"] == {name: c["cluster_id"] for name, c in clusters.items()}
+    assert set(run.outputs) == {"payments", "analytics", "clusters"}
+    assert API_KEY_PLACEHOLDER not in _everything(run)
+
+
+def test_gcp_example_stack_declares_one_cluster_cmek_per_cluster(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("gcp-example")
+    clusters = {c["name"]: c for c in config["cmek:clusters"]}
+
+    run = run_program(config, secret_keys)
+
+    assert sorted(run.clusters()) == ["ledger", "reporting"]
+    ledger = _assert_exports_match_activation(run, "ledger", clusters["ledger"]["cluster_id"], "GCP_CLOUD_KMS")
+    assert ledger["auth_principal"] == ledger["service_account_email"] == "crdb-cmek-ledger@acme-kms-prod.iam.gserviceaccount.com"
+    assert ledger["role_arn"] is None
+    assert sorted(_regions(ledger["region_specs"])) == ["europe-west1", "us-east1", "us-west1"]
+    for spec in ledger["region_specs"]["region_specs"]:
+        assert spec["key_spec"]["uri"].startswith(f"projects/acme-kms-prod/locations/{spec['region']}/keyRings/crdb-cmek-ledger-2024/cryptoKeys/")
+    assert sorted(r.inputs["location"] for r in run.of("ledger", KEY_RING)) == ["europe-west1", "us-east1", "us-west1"]
+    assert len(run.of("ledger", CRYPTO_KEY)) == 3
+    assert all(r.protect for r in run.of("ledger", CRYPTO_KEY) + run.of("ledger", KEY_RING))
+    reporting = _assert_exports_match_activation(run, "reporting", clusters["reporting"]["cluster_id"], "GCP_CLOUD_KMS")
+    assert _regions(reporting["region_specs"]) == ["us-central1"]
+    [ring] = run.of("reporting", KEY_RING)
+    [crypto_key] = run.of("reporting", CRYPTO_KEY)
+    assert ring.inputs["location"] == "us"
+    assert crypto_key.inputs["versionTemplate"]["protectionLevel"] == "HSM"
+    assert crypto_key.inputs["rotationPeriod"] == "7776000s"  # the stack-wide default
+    for name in ("ledger", "reporting"):
+        assert len(run.of(name, SERVICE_ACCOUNT)) == 1
+        assert len(run.of(name, ACTIVATION)) == 1
+        assert not [r for r in run.children(name) if r.type.startswith("aws:")]
+    assert run.outputs["clusters"] == {name: c["cluster_id"] for name, c in clusters.items()}
+    assert API_KEY_PLACEHOLDER not in _everything(run)
+
+
+def test_one_stack_with_aws_and_gcp_clusters(run_program: ProgramRunner) -> None:
+    aws_config, secret_keys = stack_config("aws-example")
+    gcp_config, _ = stack_config("gcp-example")
+    config = {**aws_config, **gcp_config, "cmek:clusters": aws_config["cmek:clusters"] + gcp_config["cmek:clusters"]}
+
+    run = run_program(config, secret_keys)
+
+    assert sorted(run.clusters()) == ["analytics", "ledger", "payments", "reporting"]
+    assert len(run.recorder.by_type(ACTIVATION)) == 4
+    assert {r.inputs["cluster_id"] for r in run.recorder.by_type(ACTIVATION)} == {
+        c["cluster_id"] for c in config["cmek:clusters"]
+    }
+    assert sorted(run.outputs) == ["analytics", "clusters", "ledger", "payments", "reporting"]
+    assert run.outputs["ledger"]["role_arn"] is None and run.outputs["payments"]["service_account_email"] is None
+
+
+def test_cluster_names_default_to_the_cluster_id_prefix(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("aws-example")
+    for cluster in config["cmek:clusters"]:
+        del cluster["name"]
+
+    run = run_program(config, secret_keys)
+
+    assert sorted(run.clusters()) == ["cluster-2c7e4a90", "cluster-9b3f6c1e"]
+    assert run.outputs["clusters"] == {
+        "cluster-9b3f6c1e": "9b3f6c1e-5d2a-4f8e-a7c4-2e61d0b8f3a9",
+        "cluster-2c7e4a90": "2c7e4a90-8f1b-4d3c-9e6a-71b5c0d2e4f8",
+    }
+    assert [r.name for r in run.of("cluster-9b3f6c1e", ACTIVATION)] == ["cluster-9b3f6c1e-activation"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Malformed configuration: an error naming the key, and no resource declared
+# ---------------------------------------------------------------------------------------------
+
+
+def _broken(change: Callable[[dict[str, Any]], None]) -> tuple[dict[str, Any], list[str]]:
+    config, secret_keys = stack_config("aws-example")
+    config = copy.deepcopy(config)
+    change(config)
+    return config, secret_keys
+
+
+def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(config: dict[str, Any]) -> None:
+        target: Any = config
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+
+    return change
+
+
+def _delete(path: list[Any]) -> Callable[[dict[str, Any]], None]:
+    def change(config: dict[str, Any]) -> None:
+        target: Any = config
+        for step in path[:-1]:
+            target = target[step]
+        del target[path[-1]]
+
+    return change
+
+
+def _revoke_while_adding_a_region(config: dict[str, Any]) -> None:
+    config["cmek:clusters"][1]["revoke"] = True
+    config["cmek:clusters"][1]["add_regions"] = {"us-west-2": 3}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            _set(["cmek:clusters", 1, "key_generation"], "two"),
+            "cmek:clusters[1].key_generation: expected an integer >= 1, got 'two'",
+        ),
+        (
+            _set(["cmek:clusters", 1, "regions"], "us-east-1"),
+            "cmek:clusters[1].regions: expected a list of strings, got 'us-east-1'",
+        ),
+        (
+            _set(["cmek:clusters", 1, "aws", "key_mod"], "single"),
+            "cmek:clusters[1].aws.key_mod: unknown key; did you mean 'key_mode'?",
+        ),
+        (_set(["cmek:clustres"], []), "cmek:clustres: unknown key; did you mean 'clusters'?"),
+        (_delete(["cmek:clusters", 1, "cluster_id"]), "cmek:clusters[1].cluster_id: required key is missing (string)"),
+        (
+            _revoke_while_adding_a_region,
+            "cmek:clusters[1].revoke: true cannot be combined with add_regions: a revoke must be the "
+            "only change of its update; remove add_regions or set revoke to false",
+        ),
+        (
+            _set(["cmek:clusters", 1, "aws", "alias"], "alias/aws/rds"),
+            "cmek:clusters[1].aws.alias: expected 'alias/<name>' with at most 256 characters of "
+            "a-zA-Z0-9:/_-, not starting with 'alias/aws/' (reserved for AWS managed keys), got 'alias/aws/rds'",
+        ),
+    ],
+    ids=["wrong-type", "wrong-shape", "unknown-key", "unknown-top-level-key", "missing-cluster-id", "revoke-with-rotation", "bad-value"],
+)
+def test_malformed_config_names_the_key_before_any_resource_is_declared(
+    run_program: ProgramRunner, change: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    config, secret_keys = _broken(change)
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+
+    assert str(caught.value).splitlines()[1:] == [f"  {expected}"]
+    assert run_program.recorder is not None and run_program.recorder.resources() == []
+
+
+def test_a_plain_text_api_key_is_refused_before_any_resource_is_declared(
+    run_program: ProgramRunner,
+) -> None:
+    config, _ = stack_config("aws-example")
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, [])  # cockroach:apiKey not marked secret
+
+    assert str(caught.value).splitlines()[1:] == [
+        "  cockroach:apiKey: must be a secret (it would be stored in plain text in the stack file); "
+        "run `pulumi config set --secret cockroach:apiKey <key>`"
+    ]
+    assert API_KEY_PLACEHOLDER not in str(caught.value)
+    assert run_program.recorder is not None and run_program.recorder.resources() == []
+
+
+def test_a_rule_of_the_clouds_plan_is_checked_for_every_cluster_before_any_resource(
+    run_program: ProgramRunner,
+) -> None:
+    """An alias or key mode with bring-your-own keys is refused by the AWS plan, not the schema:
+    the program runs that plan for every cluster first, so the second cluster's error declares
+    nothing, not even the first cluster's resources."""
+    byo = {"us-east-1": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+    config, secret_keys = _broken(_set(["cmek:clusters", 1, "aws", "byo_keys"], byo))
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+
+    lines = str(caught.value).splitlines()[1:]
+    assert sorted(line.split(": ", 1)[0] for line in lines) == ["  cmek:clusters[1].aws.alias", "  cmek:clusters[1].aws.key_mode"]
+    assert all("byo_keys" in line for line in lines)
+    assert run_program.recorder is not None and run_program.recorder.resources() == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The local stack (the rehearsal's embedded default): cluster facts from the simulator
+# ---------------------------------------------------------------------------------------------
+
+
+def test_local_stack_reads_the_cluster_facts_from_the_cloud_api_once(
+    pulumi_mocks: Callable[..., Recorder], simulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cmek_component.simulator import SEED_API_KEY, seeds
+
+    config, secret_keys = stack_config("local")
+    assert not any(key.startswith("cockroach:") for key in config)  # the rehearsal provides both
+    config["cockroach:apiUrl"] = simulator.url
+    monkeypatch.setenv("COCKROACH_API_KEY", SEED_API_KEY)
+
+    run = ProgramRunner(pulumi_mocks)(config, secret_keys)
+
+    assert list(run.clusters()) == ["cluster-b23eaee4"]
+    activation = run.activation("cluster-b23eaee4")
+    assert activation["cluster_id"] == seeds.AWS_MULTI
+    assert sorted(spec["region"] for spec in activation["region_specs"]) == ["eu-west-1", "us-east-1", "us-west-2"]
+    [role] = run.of("cluster-b23eaee4", ROLE)
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert json.dumps(trust).count(f"arn:aws:iam::{seeds.BY_ID[seeds.AWS_MULTI].account_id}:root") == 1
+    assert seeds.ORGANIZATION_ID in json.dumps(trust)
+    calls = [(r.method, r.path) for r in simulator.simulator.requests]
+    assert sorted(calls) == [
+        ("GET", "/api/v1/clusters/" + seeds.AWS_MULTI),
+        ("GET", "/api/v1/organization"),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Operations through configuration (what the reviewer's guide in docs/operations.md describes)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_rotation_and_an_added_region_keep_the_old_keys_and_reach_the_activation(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("aws-example")
+    before = run_program(copy.deepcopy(config), secret_keys)
+    config["cmek:clusters"][0]["key_generation"] = 2
+    config["cmek:clusters"][0]["add_regions"] = {"ap-southeast-1": 3}
+
+    after = run_program(config, secret_keys)
+
+    old = {r.name for r in before.children("payments")}
+    new = {r.name: r for r in after.children("payments")}
+    assert old <= set(new)  # nothing of generation 1 leaves the program
+    assert {"payments-key-g2", "payments-replica-us-west-2-g2", "payments-replica-eu-west-1-g2", "payments-replica-ap-southeast-1-g2"} <= set(new)
+    activation = after.activation("payments")
+    assert activation["new_region_nodes"] == {"ap-southeast-1": 3}
+    uris = {spec["region"]: spec["key_spec"]["uri"] for spec in activation["region_specs"]}
+    assert sorted(uris) == ["ap-southeast-1", "eu-west-1", "us-east-1", "us-west-2"]
+    assert uris["us-east-1"] == _key_arn("us-east-1", "payments-key-g2")
+    assert uris["eu-west-1"] == _key_arn("eu-west-1", "payments-replica-eu-west-1-g2")
+    assert before.activation("analytics") == after.activation("analytics")  # the other cluster is untouched
+
+
+def test_revoke_changes_only_the_activations_revoke_input(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("aws-example")
+    before = run_program(copy.deepcopy(config), secret_keys)
+    config["cmek:clusters"][1]["revoke"] = True
+
+    after = run_program(config, secret_keys)
+
+    old = {r.name: r.inputs for r in before.recorder.resources()}
+    new = {r.name: r.inputs for r in after.recorder.resources()}
+    changed = sorted(name for name in new if new[name] != old.get(name))
+    assert changed == ["analytics-activation"]
+    assert {k for k in new["analytics-activation"] if new["analytics-activation"][k] != old["analytics-activation"].get(k)} == {"revoke"}
