@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The README's main-job command: rehearses the `local` stack end to end on this machine, with no
+# cloud account and no Pulumi CLI. Makes ./venv if missing, installs the project, then runs
+# `cmek rehearse stacks/Pulumi.local.yaml` through a day in the life of a CMEK cluster:
+#
+#   1 create            role, multi-region key, replicas, aliases; CMEK enabled (POST)
+#   2 no-op             same config: nothing changes, no mutating call anywhere
+#   3 rotate            key_generation=2: new keys, every region rotated to them (PUT)
+#   4 in-place rotation rotation_trigger: same keys re-wrapped (PUT with unchanged URIs)
+#   5 add a region      add_regions us-east-2: its replicas and aliases, then PATCH cluster
+#   6 tidy up           the region exists now: add_regions removed (state only, no API call)
+#   7 preview revoke    --preview: the plan, and no mutating call anywhere
+#   8 revoke            PATCH cmek REVOKE
+#   9 destroy           what is deleted and what is retained (keys, role), then done
+#
+# Each step is its own process: state, moto's AWS and the Cloud API simulator's world are kept
+# in .rehearsal/local/ between steps (step 1 starts from scratch). The simulator and moto are
+# started and stopped by every step. Extra arguments are passed to every step (for example
+# --enable-seconds 5).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x venv/bin/python ]; then
+  python3 -m venv venv
+fi
+venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+STACK=stacks/Pulumi.local.yaml
+ROTATED=(--set 'clusters[0].key_generation=2')
+REWRAPPED=("${ROTATED[@]}" --set 'clusters[0].rotation_trigger=2026-q1')
+REGION_ADDED=("${REWRAPPED[@]}" --set 'clusters[0].add_regions={us-east-2: 3}')
+REVOKED=("${REWRAPPED[@]}" --set 'clusters[0].revoke=true')
+
+step() {
+  local title="$1"
+  shift
+  printf '\n==================== %s ====================\n' "$title"
+  venv/bin/cmek rehearse "$STACK" "$@"
+}
+
+started=$(date +%s)
+step "1/9 create (IAM changes take 2 s to propagate)" --reset --show-policies --iam-propagation-seconds 2 "$@"
+step "2/9 no-op: same config again" "$@"
+step "3/9 rotate to new keys (key_generation=2)" "${ROTATED[@]}" "$@"
+step "4/9 in-place rotation (rotation_trigger)" "${REWRAPPED[@]}" "$@"
+step "5/9 add region us-east-2" "${REGION_ADDED[@]}" "$@"
+step "6/9 region added: drop add_regions" "${REWRAPPED[@]}" "$@"
+step "7/9 preview of revoke (changes nothing)" "${REVOKED[@]}" --preview "$@"
+step "8/9 revoke" "${REVOKED[@]}" "$@"
+step "9/9 destroy" "${REVOKED[@]}" --destroy "$@"
+printf '\nRehearsal finished in %ss.\n' "$(( $(date +%s) - started ))"
