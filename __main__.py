@@ -1,7 +1,7 @@
 """The stack program: one ``ClusterCmek`` per cluster of the stack configuration.
 
 1. Reads every configuration key of the stack and checks it against the schema
-   (``cmek_component.config``; reference in ``docs/configuration.md``).
+   (``cmek_component.config``; reference in ``README.md, "Configuration reference"``).
 2. Checks every cluster the way its ``ClusterCmek`` will (cluster facts, then the AWS or GCP
    plan), still without declaring anything. All problems from steps 1 and 2 are reported at
    once, each named by its key (``cmek:clusters[1].aws.key_mode: ...``), before any resource is

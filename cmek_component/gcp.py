@@ -80,11 +80,14 @@ def declare_gcp(name: str, parent: pulumi.Resource, facts: ClusterFacts, args: C
 
     Every argument is validated first (:func:`plan_gcp`); no resource is declared when one is wrong.
     """
-    return declare_plan(name, parent, plan_gcp(facts, args))
+    return declare_plan(name, parent, plan_gcp(facts, args), facts, args)
 
 
-def declare_plan(name: str, parent: pulumi.Resource, plan: GcpPlan) -> DeclaredKeys:
-    """Declares ``plan`` (from :func:`plan_gcp`) as children of ``parent``."""
+def declare_plan(
+    name: str, parent: pulumi.Resource, plan: GcpPlan, facts: ClusterFacts, args: ClusterCmekArgs
+) -> DeclaredKeys:
+    """Declares ``plan`` (from :func:`plan_gcp`) as children of ``parent``. ``facts`` and ``args``
+    are only read for Vault key material (``args["vault"]``)."""
     child = pulumi.ResourceOptions(parent=parent)
     kept = pulumi.ResourceOptions(parent=parent, retain_on_delete=plan.retain_on_delete, protect=plan.protect)
     granted = pulumi.ResourceOptions(parent=parent, retain_on_delete=plan.retain_on_delete)
@@ -104,6 +107,7 @@ def declare_plan(name: str, parent: pulumi.Resource, plan: GcpPlan) -> DeclaredK
         member=f"serviceAccount:{plan.crl_principal}",
         opts=child,
     )
+    email = _same_as(account.id, plan.service_account_email)
     member = _same_as(account.id, f"serviceAccount:{plan.service_account_email}")
 
     rings = {
@@ -161,7 +165,18 @@ def declare_plan(name: str, parent: pulumi.Resource, plan: GcpPlan) -> DeclaredK
             )
         )
 
-    email = _same_as(account.id, plan.service_account_email)
+    key_uris: dict[str, pulumi.Output[str]] = {
+        region: pulumi.Output.from_input(uri) for region, uri in plan.key_uris.items()
+    }
+    extra_outputs: dict[str, Any] = {}
+    if plan.uses_vault:
+        from . import vault as vault_keys  # loads pulumi_vault only for Vault stacks
+
+        vault_declared = vault_keys.declare_vault_keys(name, parent, facts, args, email)
+        key_uris.update(vault_declared.key_uris)
+        grants.extend(vault_declared.dependencies)
+        extra_outputs.update(vault_declared.outputs)
+
     outputs: dict[str, Any] = {
         "gcp_project": plan.project,
         "service_account_email": email,
@@ -169,11 +184,12 @@ def declare_plan(name: str, parent: pulumi.Resource, plan: GcpPlan) -> DeclaredK
         "key_rings": {ring.location: ring.path for ring in plan.key_rings},
         "crypto_keys": crypto_key_ids,
         "byo_keys": {byo.region: byo.uri for byo in plan.byo_keys},
+        **extra_outputs,
     }
     return DeclaredKeys(
         key_type=GCP_CLOUD_KMS,
         auth_principal=pulumi.Output.from_input(plan.service_account_email),
-        key_uris={region: pulumi.Output.from_input(uri) for region, uri in plan.key_uris.items()},
+        key_uris=dict(sorted(key_uris.items())),
         dependencies=[account, token_creator, *grants],
         outputs=outputs,
     )

@@ -79,6 +79,15 @@ ROTATION_PERIOD_RULE = (
 )
 
 GCP_OPTION_NAMES = tuple(GcpKeyOptions.__annotations__)
+VAULT_IGNORED_OPTIONS = (
+    "key_locations",
+    "key_ring_name",
+    "crypto_key_name",
+    "protection_level",
+    "rotation_period",
+    "grant_byo_keys",
+)
+"""GCP key options that mean nothing when Vault makes the keys (``vault.*`` has its own)."""
 
 
 _HYPHENATED_DIGIT_RE = re.compile(r"^(?P<head>[a-z]+-[a-z]+)-(?P<digit>\d+)$")
@@ -238,10 +247,14 @@ class GcpPlan:
     rotation_period: str | None = None
     retain_on_delete: bool = True
     protect: bool = False
+    uses_vault: bool = False
+    """Key material from Vault (``args["vault"]``): no key ring or crypto key here; ``vault.py``
+    distributes the keys into existing key rings and grants the service account on them."""
 
     @property
     def key_uris(self) -> dict[str, str]:
-        """Cluster region -> URI of the key the region uses now."""
+        """Cluster region -> URI of the key the region uses now (Vault keys not included: their
+        names are known only once Vault has distributed them)."""
         uris = {k.region: k.uri for k in self.crypto_keys if k.current}
         uris.update({b.region: b.uri for b in self.byo_keys})
         return dict(sorted(uris.items()))
@@ -383,6 +396,27 @@ def plan_gcp_keys(
             value = default
         flags[flag] = value
 
+    # Key material from Vault: the Vault plan checks its own options, generations and byo_keys.
+    uses_vault = args.get("vault") is not None
+    if uses_vault:
+        from .vault_rules import plan_vault_keys
+
+        try:
+            plan_vault_keys("GCP", list(regions), args)
+        except SpecProblems as error:
+            problems.extend(error.problems)
+        except SpecError as error:
+            problems.append(Problem(error.field, f"{error.rule}, got {error.value!r}"))
+        for option in VAULT_IGNORED_OPTIONS:
+            if option in options:
+                problems.append(
+                    Problem(f"gcp.{option}", f"has no effect with vault (Vault makes the keys), got {options[option]!r}")
+                )
+        if problems:
+            raise SpecProblems(problems)
+        assert isinstance(project, str) and isinstance(sa_id, str) and isinstance(display_name, str)
+        return _plan(project, sa_id, display_name, crl_principal, uses_vault=True)
+
     # Bring your own keys.
     byo_raw = options.get("byo_keys") or {}
     byo: dict[str, str] = {}
@@ -453,7 +487,6 @@ def plan_gcp_keys(
 
     assert isinstance(project, str) and isinstance(sa_id, str) and isinstance(display_name, str)
     assert isinstance(ring_name, str) and isinstance(key_base, str)
-    email = service_account_email(sa_id, project)
     rings: dict[str, GcpKeyRingPlan] = {}
     keys: list[GcpCryptoKeyPlan] = []
     for region in sorted(regions):
@@ -489,13 +522,11 @@ def plan_gcp_keys(
             )
     if problems:
         raise SpecProblems(problems)
-    return GcpPlan(
-        project=project,
-        service_account_id=sa_id,
-        service_account_email=email,
-        service_account_path=f"projects/{project}/serviceAccounts/{email}",
-        display_name=display_name,
-        crl_principal=crl_principal,
+    return _plan(
+        project,
+        sa_id,
+        display_name,
+        crl_principal,
         key_rings=[rings[loc] for loc in sorted(rings)],
         crypto_keys=keys,
         byo_keys=[GcpByoKeyPlan(r, byo[r], flags["grant_byo_keys"]) for r in sorted(byo)],
@@ -503,4 +534,17 @@ def plan_gcp_keys(
         rotation_period=rotation_period,
         retain_on_delete=flags["retain_on_delete"],
         protect=flags["protect"],
+    )
+
+
+def _plan(project: str, sa_id: str, display_name: str, crl_principal: str, **keys: Any) -> GcpPlan:
+    email = service_account_email(sa_id, project)
+    return GcpPlan(
+        project=project,
+        service_account_id=sa_id,
+        service_account_email=email,
+        service_account_path=f"projects/{project}/serviceAccounts/{email}",
+        display_name=display_name,
+        crl_principal=crl_principal,
+        **keys,
     )

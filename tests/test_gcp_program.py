@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,13 +44,30 @@ def uri(location: str, key: str, ring: str = RING) -> str:
 
 
 class IgnoreChangesMonitor(RecordingMonitor):
-    """Also records ``ignoreChanges``, which ``RecordingMonitor`` leaves out."""
+    """Also records ``ignoreChanges``, which ``RecordingMonitor`` leaves out.
+
+    ``MockMonitor.RegisterResource`` runs in executor threads and makes an event loop in each
+    that nobody closes (garbage-collected later, they sometimes raise in ``__del__``); this
+    monitor makes those loops itself so ``close_thread_loops`` can close them.
+    """
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.ignore_changes: dict[str, list[str]] = {}
+        self.thread_loops: list[asyncio.AbstractEventLoop] = []
+
+    def close_thread_loops(self) -> None:
+        for loop in self.thread_loops:
+            loop.close()
 
     def RegisterResource(self, request: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            try:
+                asyncio.get_event_loop()
+            except RuntimeError:
+                loop = asyncio.new_event_loop()
+                asyncio.set_event_loop(loop)
+                self.thread_loops.append(loop)
         response = super().RegisterResource(request)
         self.ignore_changes[response.urn] = list(request.ignoreChanges)
         return response
@@ -102,6 +120,7 @@ def _resolve(declared: DeclaredKeys, run: Run) -> pulumi.Output[Any]:
 def run() -> Iterator[Callable[..., Run]]:
     """``run(regions, gcp=..., config=..., preview=..., **args)``: one program run under fresh mocks."""
     loops: list[asyncio.AbstractEventLoop] = []
+    monitors: list[IgnoreChangesMonitor] = []
 
     def execute(
         regions: list[str],
@@ -117,6 +136,7 @@ def run() -> Iterator[Callable[..., Run]]:
         pulumi.runtime.reset_options(project="cmek", stack="test")
         recorder = Recorder()
         monitor = IgnoreChangesMonitor(recorder)
+        monitors.append(monitor)
         recorder.monitor = monitor
         pulumi.runtime.set_mocks(recorder, project="cmek", stack="test", preview=preview, monitor=monitor)
         pulumi.runtime.set_all_config(config or {}, secret_keys=[])
@@ -140,6 +160,8 @@ def run() -> Iterator[Callable[..., Run]]:
     pulumi.runtime.set_all_config({}, secret_keys=[])
     for loop in loops:
         loop.close()
+    for monitor in monitors:
+        monitor.close_thread_loops()
 
 
 def test_single_region_declares_identity_key_and_grants_with_exact_inputs(run: Callable[..., Run]) -> None:
@@ -384,8 +406,9 @@ def test_invalid_arguments_declare_no_gcp_resource(
     try:
         pulumi.runtime.reset_options(project="cmek", stack="test")
         recorder = Recorder()
-        recorder.monitor = RecordingMonitor(recorder)
-        pulumi.runtime.set_mocks(recorder, project="cmek", stack="test", monitor=recorder.monitor)
+        monitor = IgnoreChangesMonitor(recorder)
+        recorder.monitor = monitor
+        pulumi.runtime.set_mocks(recorder, project="cmek", stack="test", monitor=monitor)
         facts = ClusterFacts(CLUSTER_ID, "GCP", regions, CRDB_PROJECT, "")
         args = {"cluster_id": CLUSTER_ID, "gcp": {"project": PROJECT, **gcp}}
 
@@ -399,6 +422,7 @@ def test_invalid_arguments_declare_no_gcp_resource(
         assert [r.type for r in recorder.resources()] == [HOLDER]
     finally:
         loop.close()
+        monitor.close_thread_loops()
 
 
 def test_outputs_are_plain_json(run: Callable[..., Run]) -> None:

@@ -420,7 +420,7 @@ def test_local_stack_reads_the_cluster_facts_from_the_cloud_api_once(
 
 
 # ---------------------------------------------------------------------------------------------
-# Operations through configuration (what the reviewer's guide in docs/operations.md describes)
+# Operations through configuration (what README, "Reviewing a preview", describes)
 # ---------------------------------------------------------------------------------------------
 
 
