@@ -284,6 +284,15 @@ def resolve_cluster_facts(args: ClusterCmekArgs, client_factory: ClientFactory =
                 "organization settings) to run without the Cloud API"
             ) from None
     problems = _region_problems(cloud, regions, add_regions, explicit_regions)
+    pending = sorted(r for r in add_regions if r not in regions)
+    if args.get("revoke") is True and pending:
+        problems.append(
+            Problem(
+                "revoke",
+                f"true cannot be combined with adding regions {pending} (not yet cluster regions): a revoke "
+                "must be the only change of its update; remove them from add_regions or set revoke to false",
+            )
+        )
     if problems:
         raise SpecProblems(problems)
     all_regions = regions + sorted(r for r in add_regions if r not in regions)

@@ -759,7 +759,10 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
                 f"{region!r} is already a cluster region (listed in regions); remove it from add_regions",
             )
 
-    if cluster.get("revoke") is True and add_regions:
+    # With explicit regions every add_regions entry is a new region (checked just above), so a
+    # revoke beside it is two changes in one update. With regions read from the Cloud API an
+    # entry may be a region added earlier; the component checks that case against the API.
+    if cluster.get("revoke") is True and add_regions and regions is not None:
         checker.add(
             f"{path}.revoke",
             "true cannot be combined with add_regions: a revoke must be the only change of its "

@@ -195,3 +195,18 @@ def test_the_default_client_reads_the_stack_config(simulator: SimulatorServer, m
         seeds.ORGANIZATION_ID,
     )
     assert len(paths(simulator)) == 2
+
+
+def test_revoke_with_a_region_not_yet_added_is_refused_before_any_resource(simulator: SimulatorServer) -> None:
+    args = {"cluster_id": seeds.AWS_MULTI, "revoke": True, "add_regions": {"us-east-2": 3}}
+    with pytest.raises(SpecProblems) as raised:
+        resolve_cluster_facts(args, client_for(simulator))  # type: ignore[arg-type]
+    assert str(raised.value).startswith("revoke: true cannot be combined with adding regions ['us-east-2']")
+    assert simulator.simulator.mutating_requests() == []
+
+
+def test_revoke_with_a_region_added_earlier_is_accepted(simulator: SimulatorServer) -> None:
+    # us-west-2 is already a cluster region per GET cluster: add_regions left in place is no change.
+    args = {"cluster_id": seeds.AWS_MULTI, "revoke": True, "add_regions": {"us-west-2": 3}}
+    facts = resolve_cluster_facts(args, client_for(simulator))  # type: ignore[arg-type]
+    assert facts.regions == ["eu-west-1", "us-east-1", "us-west-2"]

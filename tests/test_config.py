@@ -330,6 +330,15 @@ def test_revoke_together_with_added_regions_is_refused() -> None:
     ]
 
 
+def test_revoke_with_add_regions_is_left_to_the_cloud_api_when_regions_are_read_from_it() -> None:
+    # Without `regions` the schema cannot tell a pending region from one added earlier (the
+    # component checks against GET cluster, see test_component_facts).
+    cluster = aws_cluster(revoke=True, add_regions={"ap-south-1": 3})
+    del cluster["regions"]
+    [parsed] = parse_stack_config(stack(cluster))
+    assert parsed.args["revoke"] is True and parsed.args["add_regions"] == {"ap-south-1": 3}
+
+
 def test_revoke_alone_is_accepted() -> None:
     [cluster] = parse_stack_config(stack(aws_cluster(revoke=True)))
 
