@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 import pulumi.dynamic
@@ -51,10 +51,13 @@ from cmek_component.activation_inputs import (
     with_defaults,
 )
 from cmek_component.activation_plan import live_outputs, live_region_specs
-from cmek_component.activation_runner import ActivationRunner, api_key_hint
-from cmek_component.cloud_api import CloudApiClient, CloudApiError, CmekInfo
 from cmek_component.manifest import SpecProblems
-from cmek_component.waiting import Waiter
+
+if TYPE_CHECKING:
+    # The HTTP stack (requests, urllib3) is imported only when the provider calls the API, so a
+    # program (and a preview) that only declares resources does not pay for it.
+    from cmek_component.activation_runner import ActivationRunner
+    from cmek_component.cloud_api import CloudApiClient, CmekInfo
 
 API_KEY_CONFIG = "cockroach:apiKey"
 """Stack config holding the CockroachDB Cloud API key (set it with ``--secret``)."""
@@ -99,6 +102,8 @@ class CmekActivationArgs(TypedDict, total=False):
 def _default_client(
     api_key: str | None, api_url: str | None, sleep: Callable[[float], None], clock: Callable[[], float]
 ) -> CloudApiClient:
+    from cmek_component.cloud_api import CloudApiClient
+
     return CloudApiClient(api_key, api_url, sleep=sleep, clock=clock)
 
 
@@ -240,6 +245,10 @@ class CmekActivationProvider(pulumi.dynamic.ResourceProvider):
         )
 
     def _call(self, operation: Callable[[ActivationRunner], Any], inputs: ActivationInputs) -> Any:
+        from cmek_component.activation_runner import ActivationRunner, api_key_hint
+        from cmek_component.cloud_api import CloudApiError
+        from cmek_component.waiting import Waiter
+
         runtime = _runtime
         client = runtime.make_client(self._api_key, self._api_url, runtime.sleep, runtime.clock)
         waiter = Waiter(clock=runtime.clock, sleep=runtime.sleep, report=runtime.info)
