@@ -85,47 +85,65 @@ class AwsKeyOptions(TypedDict, total=False):
 
 
 class GcpKeyOptions(TypedDict, total=False):
-    """How the GCP service account and Cloud KMS keys are made."""
+    """How the GCP service account and Cloud KMS keys are made. Every field is optional."""
 
     project: str
-    """The customer's GCP project for the service account and keys. Default: ``gcp:project``."""
+    """The customer's GCP project for the service account and keys (``my-project``, or
+    ``example.com:my-project``). Default: ``gcp:project``. One of the two is required."""
 
     service_account_id: str
     """Account id of the cross-tenant service account: 6-30 characters, lower case letters,
-    digits and hyphens, starting with a letter. Default ``crdb-cmek-<last 8 of cluster id>``."""
+    digits and hyphens, starting with a letter, not ending with a hyphen. Default
+    ``crdb-cmek-<last 8 of cluster id>``. Changing it makes a new account, and every region is
+    rotated to the new email."""
 
     display_name: str
-    """Display name of the service account. Default ``CockroachDB CMEK <cluster id>``."""
+    """Display name of the service account, 1-100 characters. Default ``CockroachDB CMEK <cluster id>``."""
 
     key_locations: dict[str, str]
-    """Cluster region -> Cloud KMS location (``global``, a region, or a multi-region location
-    such as ``us``). Default: each cluster region itself."""
+    """Cluster region -> Cloud KMS location: ``global``, a region (``us-east1``), or a
+    multi-region or dual-region location (``us``, ``europe``, ``nam4``). Default: each cluster
+    region itself. Regions sharing a location share its key ring, each with its own crypto key."""
 
     key_ring_name: str
-    """Key ring name (1-63 of ``A-Za-z0-9_-``). Default ``crdb-cmek-<cluster id>``. Key rings
-    cannot be deleted in GCP, so a name can never be used twice in a project and location."""
+    """Key ring name (1-63 of ``A-Za-z0-9_-``), the same in every location. Default
+    ``crdb-cmek-<cluster id>``. GCP never deletes a key ring: after a destroy it stays, and a new
+    stack with the same name fails with ``409 already exists``. Choose a name never used in this
+    project and location (for example add ``-2``), or ``pulumi import`` the existing ring."""
 
     crypto_key_name: str
-    """Crypto key name (1-63 of ``A-Za-z0-9_-``). Default ``crdb-cmek``; later generations
-    get ``-g<n>``."""
+    """Crypto key name (1-63 of ``A-Za-z0-9_-``, suffixes included). Default ``crdb-cmek``. A key
+    in its region's own location is ``<crypto_key_name>``, a key in another location (``global``,
+    ``us`` ...) ``<crypto_key_name>-<region>``; generation ``n > 1`` adds ``-g<n>``. GCP never
+    deletes crypto keys either, so a name is never reused in a key ring."""
 
     protection_level: ProtectionLevel
-    """``SOFTWARE`` (default, as in the CockroachDB docs) or ``HSM``."""
+    """``SOFTWARE`` (default, as in the CockroachDB docs) or ``HSM``. Applies to keys made from
+    then on; existing keys keep theirs (GCP cannot change it): raise ``key_generation`` to move."""
 
     rotation_period: str
-    """Automatic rotation period such as ``7776000s`` (at least ``86400s``). Default: none."""
+    """Automatic rotation of key material in place (a new primary version), such as ``7776000s``
+    (90 days), from ``86400s`` to ``3153600000s``. Default: none. Change ``rotation_trigger`` to
+    have CockroachDB Cloud re-wrap with the new version."""
 
     byo_keys: dict[str, str]
-    """Bring your own key: cluster region -> crypto key name without version."""
+    """Bring your own key: cluster region -> crypto key name without version
+    (``projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>``). Those regions get no key ring
+    or crypto key from the component. Rotate such a region by changing its key (the old key's
+    grant stays). Cannot be combined with ``vault``."""
 
     grant_byo_keys: bool
-    """With ``byo_keys``: add the Encrypter/Decrypter grant on each key. Default ``True``."""
+    """With ``byo_keys``: add the Encrypter/Decrypter grant for the service account on each key
+    (key level). Default ``True``; ``False`` when you grant it yourself."""
 
     retain_on_delete: bool
-    """Keep key rings and crypto keys when they leave the program. Default ``True``."""
+    """Keep the service account, its Token Creator binding, key rings, crypto keys and their
+    Encrypter/Decrypter grants in GCP when they leave the program or the stack is destroyed (crypto keys also get ``deletion_policy: ABANDON``). Default
+    ``True``. With ``False`` a destroy deletes every version of the crypto keys: data encrypted
+    with them becomes unreadable."""
 
     protect: bool
-    """Pulumi ``protect`` on key rings and crypto keys. Default ``False``."""
+    """Pulumi ``protect`` on key rings and crypto keys: destroy and replace are refused. Default ``False``."""
 
 
 VaultProtection = Literal["hsm", "software"]

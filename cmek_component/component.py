@@ -364,6 +364,10 @@ class ClusterCmek(pulumi.ComponentResource):
             from . import aws as aws_keys
 
             aws_plan = aws_keys.plan_aws_keys(name, facts, args)  # every AWS problem, before any resource
+        else:
+            from . import gcp as gcp_keys
+
+            gcp_plan = gcp_keys.plan_gcp(facts, args)  # every GCP problem, before any resource
         super().__init__(TYPE_TOKEN, name, {}, opts)
         if (
             aws_plan is not None
@@ -389,9 +393,7 @@ class ClusterCmek(pulumi.ComponentResource):
                     resource=self,
                 )
         else:
-            from . import gcp as gcp_keys
-
-            declared = gcp_keys.declare_gcp(name, self, facts, args)
+            declared = gcp_keys.declare_plan(name, self, gcp_plan, facts, args)
 
         key_type = key_type_for_cloud(facts.cloud)
         key_uris = pulumi.Output.all(**declared.key_uris) if declared.key_uris else pulumi.Output.from_input({})

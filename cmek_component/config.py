@@ -787,15 +787,15 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
                         f"{region!r} is not a cluster region (regions and add_regions: "
                         f"{', '.join(all_regions)})",
                     )
-    if all_regions is not None:
-        for cloud_key, options in (("aws", aws), ("gcp", gcp)):
-            byo = options.get("byo_keys")
-            missing = [r for r in all_regions if byo and r not in byo]
-            if missing:
-                checker.add(
-                    f"{path}.{cloud_key}.byo_keys",
-                    f"expected a key for every cluster region; missing {', '.join(missing)}",
-                )
+    # AWS: bring-your-own keys replace the component's keys, so they cover every region. GCP may
+    # mix them: regions without an entry in gcp.byo_keys get keys made by the component.
+    byo = aws.get("byo_keys")
+    missing = [r for r in all_regions or [] if byo and r not in byo]
+    if missing:
+        checker.add(
+            f"{path}.aws.byo_keys",
+            f"expected a key for every cluster region; missing {', '.join(missing)}",
+        )
 
     if vault is not None:
         for cloud_key, options in (("aws", aws), ("gcp", gcp)):

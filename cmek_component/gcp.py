@@ -17,7 +17,12 @@ What is declared (``<name>`` is the component's name; every child has ``parent``
   ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` on each key (key level, never project level)
   for the service account.
 
-Key rings, crypto keys and the key grants are ``retain_on_delete=True`` by default: GCP cannot
+With ``vault`` (key material from HashiCorp Vault's ``keymgmt`` engine) there is no key ring or
+crypto key here: :func:`cmek_component.vault.declare_vault_keys` distributes the keys into existing
+key rings and grants the service account on them (``<name>-vault-grant-<location>[-g<n>]``).
+
+The service account, its Token Creator binding, key rings, crypto keys and the key grants are
+``retain_on_delete=True`` by default: GCP cannot
 delete key rings or crypto keys (destroying a CryptoKey through the provider destroys all its key
 versions, which makes data encrypted with it unreadable, and the name can never be used again),
 and CockroachDB Cloud needs every key it ever used. Crypto keys also get
@@ -88,8 +93,9 @@ def declare_plan(
 ) -> DeclaredKeys:
     """Declares ``plan`` (from :func:`plan_gcp`) as children of ``parent``. ``facts`` and ``args``
     are only read for Vault key material (``args["vault"]``)."""
-    child = pulumi.ResourceOptions(parent=parent)
     kept = pulumi.ResourceOptions(parent=parent, retain_on_delete=plan.retain_on_delete, protect=plan.protect)
+    # The identity and every grant are retained like the keys: CockroachDB Cloud reaches the keys
+    # through them, and CMEK stays enabled after a destroy (the API cannot disable it).
     granted = pulumi.ResourceOptions(parent=parent, retain_on_delete=plan.retain_on_delete)
 
     account = gcp.serviceaccount.Account(
@@ -98,14 +104,14 @@ def declare_plan(
         account_id=plan.service_account_id,
         display_name=plan.display_name,
         description="CockroachDB Cloud uses this account (through Token Creator) to use the cluster's CMEK keys.",
-        opts=child,
+        opts=granted,
     )
     token_creator = gcp.serviceaccount.IAMMember(
         f"{name}-token-creator",
         service_account_id=_same_as(account.id, plan.service_account_path),
         role=TOKEN_CREATOR_ROLE,
         member=f"serviceAccount:{plan.crl_principal}",
-        opts=child,
+        opts=granted,
     )
     email = _same_as(account.id, plan.service_account_email)
     member = _same_as(account.id, f"serviceAccount:{plan.service_account_email}")

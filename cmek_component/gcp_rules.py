@@ -20,7 +20,8 @@ Naming (stable across runs, so a run never renames, and so never replaces, an ex
   never on which other regions exist, so adding a region never renames a key;
 - generation ``n > 1`` of a region's key gets ``-g<n>``: ``crdb-cmek-g2``,
   ``crdb-cmek-us-east1-g2``. Generations ``1..n`` all stay declared (old keys keep their grant:
-  data written with them still needs them).
+  data written with them still needs them). A region added while the generation is ``n`` gets
+  keys ``1..n`` too (only ``n`` is used), as the plan cannot know when a region joined.
 """
 
 from __future__ import annotations

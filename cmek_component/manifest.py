@@ -133,25 +133,27 @@ def render_cmek_config(specs: Iterable[RegionSpec]) -> str:
 
 def suggest_region(cloud: str, region: str) -> str | None:
     """The same region in ``cloud``'s spelling, when ``region`` is in the other cloud's spelling."""
-    if cloud == "GCP" and AWS_REGION_RE.match(region):
+    if cloud == "GCP" and re.match(r"^[a-z]+(?:-[a-z]+)+-\d+$", region):
         head, _, digit = region.rpartition("-")
-        return f"{head}{digit}"
+        candidate = f"{head}{digit}"
+        return candidate if GCP_REGION_RE.match(candidate) else None
     if cloud == "AWS" and GCP_REGION_RE.match(region):
         m = re.match(r"^(.*?)(\d+)$", region)
-        if m:
+        if m and AWS_REGION_RE.match(f"{m.group(1)}-{m.group(2)}"):
             return f"{m.group(1)}-{m.group(2)}"
     return None
 
 
 def region_problem(cloud: str, field: str, region: object) -> Problem | None:
     """Checks a region name against ``cloud``'s naming (AWS ``us-east-1``, GCP ``us-east1``)."""
+    article = "an" if cloud == "AWS" else "a"
     if not isinstance(region, str) or not region:
-        return Problem(field, f"expected a {cloud} region name, got {region!r}")
+        return Problem(field, f"expected {article} {cloud} region name, got {region!r}")
     pattern = AWS_REGION_RE if cloud == "AWS" else GCP_REGION_RE
     if pattern.match(region):
         return None
     example = "us-east-1" if cloud == "AWS" else "us-east1"
-    message = f"expected a {cloud} region name such as '{example}', got {region!r}"
+    message = f"expected {article} {cloud} region name such as '{example}', got {region!r}"
     hint = suggest_region(cloud, region)
     if hint:
         message += f"; did you mean {hint!r}?"

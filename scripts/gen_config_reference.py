@@ -199,10 +199,10 @@ RULES: tuple[str, ...] = (
     "configuration, because only the previous state shows what changed: the activation's provider "
     "refuses it at preview time (`revoke: cannot be combined with a change of region_specs: ...`), "
     "and refuses to set `revoke` back to `false`.",
-    "`aws.byo_keys` / `gcp.byo_keys` give a key for every cluster region, and cannot be combined "
-    "with `vault`. On GCP, `vault` needs `key_collection`, or `key_collections` for every region.",
+    "`aws.byo_keys` gives a key for every cluster region; `gcp.byo_keys` may cover only some regions "
+    "(the others get keys made by the component). Neither can be combined with `vault`. On GCP, `vault` needs `key_collection`, or `key_collections` for every region.",
     "On AWS, `region_key_generations` needs `aws.key_mode: per-region`; `aws.primary_region` is "
-    "used only with `multi-region` and must be a cluster region.",
+    "used by `multi-region` and `single` and must be a cluster region.",
     "With `cloud` given, options for the other cloud (`aws` on a GCP cluster, `gcp` on an AWS "
     "cluster) are refused.",
     "Stack-wide `cmek:aws` / `cmek:gcp` cannot hold options that name or locate one cluster's "

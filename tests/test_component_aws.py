@@ -662,7 +662,7 @@ def test_facts_read_from_the_simulator_build_the_trust_policy_and_region_specs(
         ({"region_key_generations": {"us-east-1": 2}}, "region_key_generations: only applies with aws.key_mode 'per-region'"),
         ({"aws": {"key_mode": "per-region"}, "region_key_generations": {"ap-south-1": 2}}, "region_key_generations.ap-south-1: expected a cluster region as key"),
         ({"key_generation": 0}, "key_generation: expected a whole number of at least 1, got 0"),
-        ({"regions": ["us-east1"]}, "regions[0]: expected a AWS region name such as 'us-east-1', got 'us-east1'; did you mean 'us-east-1'?"),
+        ({"regions": ["us-east1"]}, "regions[0]: expected an AWS region name such as 'us-east-1', got 'us-east1'; did you mean 'us-east-1'?"),
         ({"add_regions": {"ap-south-1": 2}}, "add_regions.ap-south-1: expected a node count of at least 3, got 2"),
         ({"account_id": "crl-prod"}, "account_id: expected a 12-digit AWS account id, got 'crl-prod'"),
         ({"cluster_id": "prod"}, "cluster_id: expected a CockroachDB Cloud cluster id (a UUID), got 'prod'"),

@@ -497,3 +497,9 @@ def test_the_api_url_must_be_an_http_url_and_cockroach_keys_are_checked() -> Non
         "cockroach:apiUrl: expected an http(s) URL such as 'https://cockroachlabs.cloud', got 'cockroachlabs.cloud'",
         "cockroach:apikey: unknown key; did you mean 'apiKey'? Run `pulumi config set --secret cockroach:apiKey <key>`",
     ]
+
+
+def test_gcp_byo_keys_may_cover_only_some_regions() -> None:
+    uri = "projects/keys-proj/locations/us-east1/keyRings/crdb/cryptoKeys/own"
+    [parsed] = parse_stack_config(stack(gcp_cluster(gcp={"byo_keys": {"us-east1": uri}})))
+    assert parsed.args["gcp"]["byo_keys"] == {"us-east1": uri}

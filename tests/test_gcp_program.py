@@ -18,6 +18,7 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 import pytest
+from pulumi.output import Unknown
 
 from cmek_component.cloud_keys import ClusterFacts, DeclaredKeys
 from cmek_component.gcp import declare_gcp
@@ -80,6 +81,14 @@ class Holder(pulumi.ComponentResource):
         self.register_outputs({})
 
 
+class PreviewRecorder(Recorder):
+    """Answers like a preview of resources that do not exist yet: no id (so ``.id`` is unknown)."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        _id, state = super().new_resource(args)
+        return "", state
+
+
 @dataclass
 class Run:
     """What one program run registered and what ``declare_gcp`` returned (resolved)."""
@@ -104,16 +113,16 @@ class Run:
 
 
 def _resolve(declared: DeclaredKeys, run: Run) -> pulumi.Output[Any]:
+    """Resolves each part on its own, so a part that is unknown (preview) leaves the others."""
     run.key_type = declared.key_type
     urns = [d.urn for d in declared.dependencies]
     outputs = {k: pulumi.Output.from_input(v) for k, v in declared.outputs.items()}
-
-    def keep(values: list[Any]) -> None:
-        run.auth_principal, run.key_uris, run.dependencies, run.outputs = values
-
     return pulumi.Output.all(
-        declared.auth_principal, pulumi.Output.all(**declared.key_uris), pulumi.Output.all(*urns), pulumi.Output.all(**outputs)
-    ).apply(keep)
+        declared.auth_principal.apply(lambda v: setattr(run, "auth_principal", v)),
+        pulumi.Output.all(**declared.key_uris).apply(lambda v: setattr(run, "key_uris", v)),
+        pulumi.Output.all(*urns).apply(lambda v: setattr(run, "dependencies", v)),
+        pulumi.Output.all(**outputs).apply(lambda v: setattr(run, "outputs", v)),
+    )
 
 
 @pytest.fixture
@@ -128,13 +137,14 @@ def run() -> Iterator[Callable[..., Run]]:
         config: dict[str, str] | None = None,
         preview: bool = False,
         with_project: bool = True,
+        unknown_ids: bool = False,
         **args: Any,
     ) -> Run:
         loop = asyncio.new_event_loop()
         loops.append(loop)
         asyncio.set_event_loop(loop)
         pulumi.runtime.reset_options(project="cmek", stack="test")
-        recorder = Recorder()
+        recorder = PreviewRecorder() if unknown_ids else Recorder()
         monitor = IgnoreChangesMonitor(recorder)
         monitors.append(monitor)
         recorder.monitor = monitor
@@ -208,12 +218,12 @@ def test_single_region_declares_identity_key_and_grants_with_exact_inputs(run: C
     assert grant.property_dependencies["cryptoKeyId"] == [key.urn]
     assert grant.property_dependencies["member"] == [account.urn]
 
-    # Options: every child under the parent; keys, rings and key grants retained, nothing protected.
+    # Options: every child under the parent; identity, keys, rings and grants retained, nothing protected.
     for resource in result.gcp().values():
         assert resource.parent == result.holder_urn
         assert resource.protect is False
     assert (ring.retain_on_delete, key.retain_on_delete, grant.retain_on_delete) == (True, True, True)
-    assert (account.retain_on_delete, token_creator.retain_on_delete) == (False, False)
+    assert (account.retain_on_delete, token_creator.retain_on_delete) == (True, True)
     assert result.ignored(key) == ["versionTemplate"]
 
     # What the component hands to the activation.
@@ -442,3 +452,18 @@ def test_outputs_are_plain_json(run: Callable[..., Run]) -> None:
         },
         "byo_keys": {},
     }
+
+
+def test_a_preview_knows_the_key_uris_and_principal_before_any_resource_exists(run: Callable[..., Run]) -> None:
+    result = run(["us-east1", "us-west1"], {"key_locations": {"us-west1": "global"}}, preview=True, unknown_ids=True)
+
+    # What the activation receives is known, so a PR preview shows the exact region specs ...
+    assert result.auth_principal == EMAIL
+    assert result.key_uris == {"us-east1": uri("us-east1", "crdb-cmek"), "us-west1": uri("global", "crdb-cmek-us-west1")}
+    # ... while each grant still waits for its key and the service account (unknown until they exist).
+    grant = result.of(KEY_GRANT)["prod-crypto-key-us-east1-encrypter-decrypter"]
+    assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert isinstance(grant.inputs["cryptoKeyId"], Unknown) and isinstance(grant.inputs["member"], Unknown)
+    key = result.of(CRYPTO_KEY)["prod-crypto-key-us-east1"]
+    assert grant.property_dependencies["cryptoKeyId"] == [key.urn]
+    assert isinstance(key.inputs["keyRing"], Unknown)

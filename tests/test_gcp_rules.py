@@ -275,3 +275,31 @@ def test_account_id_must_be_a_gcp_project() -> None:
     (message,) = [str(p) for p in caught.value.problems]
     assert message.startswith("account_id: expected the cluster's GCP project id")
     assert message.endswith("got '123456789012'")
+
+
+VAULT_RING = "projects/cust-proj/locations/global/keyRings/crdb-vault"
+
+
+def test_vault_plan_has_the_identity_and_no_cloud_keys() -> None:
+    result = plan(["us-east1", "us-west1"], vault={"key_collection": VAULT_RING}, key_generation=2)
+
+    assert result.uses_vault is True
+    assert (result.key_rings, result.crypto_keys, result.byo_keys, result.key_uris) == ([], [], [], {})
+    assert result.service_account_email == "crdb-cmek-456789ab@cust-proj.iam.gserviceaccount.com"
+    assert result.crl_principal == "crl-kms-user-0123456789ab@crl-prod-abc.iam.gserviceaccount.com"
+
+
+def test_vault_problems_and_gcp_key_options_are_reported_together() -> None:
+    messages = problems_of(
+        ["us-east1"],
+        {"crypto_key_name": "k", "protection_level": "HSM", "byo_keys": {"us-east1": VAULT_RING + "/cryptoKeys/k"}},
+        vault={},
+    )
+    assert messages[0] == (
+        "vault: cannot be combined with gcp.byo_keys (a region gets either its own key or a Vault key), got both"
+    )
+    assert messages[1].startswith("vault.key_collections['us-east1']: expected ")
+    assert messages[2:] == [
+        "gcp.crypto_key_name: has no effect with vault (Vault makes the keys), got 'k'",
+        "gcp.protection_level: has no effect with vault (Vault makes the keys), got 'HSM'",
+    ]

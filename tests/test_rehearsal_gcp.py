@@ -69,9 +69,10 @@ def test_gcp_stack_create_no_op_destroy_and_the_names_stay_taken(gcp_stack: Path
     ops = {s["name"]: s["op"] for s in destroy.report["applied"]}
     assert {ops[f"cluster-76ca373f-key-ring-{r}"] for r in REGIONS} == {"retain"}
     assert {ops[f"cluster-76ca373f-crypto-key-{r}"] for r in REGIONS} == {"retain"}
-    assert ops["cluster-76ca373f-service-account"] == "delete"
-    assert ("iam:serviceAccounts.delete", SA_NAME) in mutating(destroy, "gcp")
-    assert not any(op.startswith("kms:") for op, _ in mutating(destroy, "gcp"))
+    # The identity CockroachDB Cloud uses stays too: CMEK is still enabled on the cluster.
+    assert ops["cluster-76ca373f-service-account"] == "retain"
+    assert ops["cluster-76ca373f-token-creator"] == "retain"
+    assert mutating(destroy, "gcp") == []
     assert json.loads(destroy.after["state.json"])["resources"] == []
 
     # GCP never deletes key rings: creating the stack again finds the names taken.

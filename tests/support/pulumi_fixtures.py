@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,8 +47,23 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.options: dict[str, dict[str, Any]] = {}
+        self.thread_loops: list[asyncio.AbstractEventLoop] = []
+
+    def close_thread_loops(self) -> None:
+        """Closes the event loops made for executor threads (``MockMonitor`` would leave them to
+        the garbage collector, which sometimes reports them as unraisable errors)."""
+        for loop in self.thread_loops:
+            loop.close()
+        self.thread_loops.clear()
 
     def RegisterResource(self, request: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            try:
+                asyncio.get_event_loop()
+            except RuntimeError:
+                loop = asyncio.new_event_loop()
+                asyncio.set_event_loop(loop)
+                self.thread_loops.append(loop)
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -150,6 +166,16 @@ def pulumi_mocks() -> Iterator[Callable[..., Recorder]]:
         pulumi.runtime.set_all_config(flat, secret_keys=secret_keys or [])
         return recorder
 
-    yield install
+    monitors: list[RecordingMonitor] = []
+
+    def install_and_track(*args: Any, **kwargs: Any) -> Recorder:
+        recorder = install(*args, **kwargs)
+        assert recorder.monitor is not None
+        monitors.append(recorder.monitor)
+        return recorder
+
+    yield install_and_track
     pulumi.runtime.set_all_config({}, secret_keys=[])
+    for monitor in monitors:
+        monitor.close_thread_loops()
     loop.close()
