@@ -327,8 +327,14 @@ def live_region_specs(cmek: CmekInfo, previous: Sequence[RegionSpec]) -> list[Re
 _ACCESS_WORDS = re.compile(
     r"permission|access|denied|unauthori[sz]ed|not authori[sz]ed|forbidden|unable to (?:use|assume)|cannot (?:use|assume)|could not (?:use|assume)"
 )
+# The subject must be the customer's key or the identity CockroachDB Cloud uses for it: a KMS
+# key, key ring or crypto key, an encrypt/decrypt permission, assuming the role or impersonating
+# the service account, or their ARNs / emails. Generic words ("service account", "role", "IAM")
+# are not enough: CockroachDB Cloud API keys belong to (Cloud) service accounts with roles, and
+# an error about the API key's own permissions must fail at once, not after the IAM window.
 _KMS_SUBJECT = re.compile(
-    r"\bkms\b|\bkeys?\b|key ?ring|crypto ?key|encrypt|decrypt|\biam\b|\bsts\b|assume ?role|service account|auth_principal|impersonat"
+    r"\bkms\b|cloudkms|key ?ring|crypto ?key|\bencrypt|\bdecrypt|\bsts\b|assume ?role|assumerole|"
+    r"impersonat|auth_principal|gserviceaccount\.com|arn:aws[a-z-]*:(?:kms|iam)"
 )
 
 

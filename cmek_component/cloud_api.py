@@ -646,6 +646,7 @@ class CloudApiClient:
                 )
             error = error_from_response(method, path, status, parsed, response.headers)
             error.message = _scrub(error.message, api_key)
+            error.details = _scrub_json(error.details, api_key)
             error.args = (str(error),)
             # urllib3's Retry has retried what it can judge from status and headers. A rate-limit
             # answer under another status (e.g. 400 + Retry-After + "rate limit exceeded") can
@@ -667,3 +668,14 @@ class CloudApiClient:
 def _scrub(text: str, api_key: str) -> str:
     """Defence in depth: an answer or transport message that echoes the key loses it."""
     return text.replace(api_key, "<redacted>") if api_key else text
+
+
+def _scrub_json(value: Any, api_key: str) -> Any:
+    """``_scrub`` through the strings of a decoded JSON value (the Status ``details``)."""
+    if isinstance(value, str):
+        return _scrub(value, api_key)
+    if isinstance(value, list):
+        return [_scrub_json(item, api_key) for item in value]
+    if isinstance(value, dict):
+        return {_scrub(str(k), api_key): _scrub_json(v, api_key) for k, v in value.items()}
+    return value

@@ -383,6 +383,12 @@ def test_outputs_show_current_key_and_history() -> None:
         ("invalid argument: missing region_spec for region eu-west-1", False),
         ("unauthenticated: invalid API key", False),
         ("permission denied: the API key's role CLUSTER_DEVELOPER cannot modify CMEK", False),
+        # About the API key's own (Cloud) service account: fails at once, never waits 10 minutes.
+        ("permission denied: the service account does not have the required role on this cluster", False),
+        ("unauthenticated: service account token expired", False),
+        ("permission denied: access to this cluster is not allowed for your key", False),
+        ("permission denied: could not impersonate crdb-cmek@cust.iam.gserviceaccount.com", True),
+        ("invalid argument: access denied when calling kms:GenerateDataKey on the key", True),
     ],
 )
 def test_only_kms_access_failures_count_as_iam_propagation(message: str, retried: bool) -> None:

@@ -572,7 +572,11 @@ def test_api_key_never_appears_in_errors_reprs_or_logs(
 ) -> None:
     app, url = api
     caplog.set_level(logging.DEBUG)
-    app.script("GET", ORG_PATH, error_reply(500, 13, "internal"), error_reply(401, 16, f"unauthenticated: bad key {API_KEY}"))
+    echoed = Reply(
+        401,
+        {"code": 16, "message": f"unauthenticated: bad key {API_KEY}", "details": [{"@type": "x", "token": API_KEY}]},
+    )
+    app.script("GET", ORG_PATH, error_reply(500, 13, "internal"), echoed)
     app.script("POST", CMEK_PATH, Reply(200, {}, delay=0.5))
     client = make_client(url, fake_time, read_timeout=0.2)
     errors: list[BaseException] = []
@@ -585,6 +589,7 @@ def test_api_key_never_appears_in_errors_reprs_or_logs(
             call()
         errors.append(caught.value)
     assert "<redacted>" in str(errors[0]), "a server echoing the key is scrubbed"
+    assert errors[0].details == [{"@type": "x", "token": "<redacted>"}]  # type: ignore[attr-defined]
     with pytest.raises(TypeError) as pickled:
         pickle.dumps(client)
     texts = [repr(client), str(client), caplog.text, str(pickled.value)]

@@ -339,7 +339,7 @@ def _revoke_while_adding_a_region(config: dict[str, Any]) -> None:
             "a-zA-Z0-9:/_-, not starting with 'alias/aws/' (reserved for AWS managed keys), got 'alias/aws/rds'",
         ),
     ],
-    ids=["wrong-type", "wrong-shape", "unknown-key", "unknown-top-level-key", "missing-cluster-id", "revoke-with-rotation", "bad-value"],
+    ids=["wrong-type", "wrong-shape", "unknown-key", "unknown-top-level-key", "missing-cluster-id", "revoke-with-added-region", "bad-value"],
 )
 def test_malformed_config_names_the_key_before_any_resource_is_declared(
     run_program: ProgramRunner, change: Callable[[dict[str, Any]], None], expected: str
