@@ -138,12 +138,18 @@ class GcpKeyOptions(TypedDict, total=False):
 
     retain_on_delete: bool
     """Keep the service account, its Token Creator binding, key rings, crypto keys and their
-    Encrypter/Decrypter grants in GCP when they leave the program or the stack is destroyed (crypto keys also get ``deletion_policy: ABANDON``). Default
-    ``True``. With ``False`` a destroy deletes every version of the crypto keys: data encrypted
+    Encrypter/Decrypter grants in GCP when they leave the program or the stack is destroyed
+    (crypto keys also get ``deletion_policy: ABANDON``). Default ``True``. With ``False`` a destroy deletes every version of the crypto keys: data encrypted
     with them becomes unreadable."""
 
     protect: bool
     """Pulumi ``protect`` on key rings and crypto keys: destroy and replace are refused. Default ``False``."""
+
+    cut_key_access: bool
+    """``True`` disables the service account, so CockroachDB Cloud can no longer impersonate it
+    and loses access to the keys; keys, key rings and grants stay. Step 1 of the revoke runbook
+    ("cut KMS access first"), before ``revoke``; set it back to ``False`` to restore access.
+    Default ``False``."""
 
 
 VaultProtection = Literal["hsm", "software"]

@@ -394,6 +394,12 @@ class ClusterCmek(pulumi.ComponentResource):
                 )
         else:
             declared = gcp_keys.declare_plan(name, self, gcp_plan, facts, args)
+            if args.get("revoke") and not gcp_plan.cut_key_access:
+                pulumi.log.warn(
+                    "revoke: the runbook cuts CockroachDB Cloud's KMS access first (gcp.cut_key_access: true "
+                    "disables the service account), then revokes",
+                    resource=self,
+                )
 
         key_type = key_type_for_cloud(facts.cloud)
         key_uris = pulumi.Output.all(**declared.key_uris) if declared.key_uris else pulumi.Output.from_input({})

@@ -104,6 +104,9 @@ def declare_plan(
         account_id=plan.service_account_id,
         display_name=plan.display_name,
         description="CockroachDB Cloud uses this account (through Token Creator) to use the cluster's CMEK keys.",
+        # gcp.cut_key_access (revoke runbook, step 1): a disabled account cannot be impersonated,
+        # which cuts CockroachDB Cloud's KMS access in place, with nothing deleted.
+        disabled=plan.cut_key_access,
         opts=granted,
     )
     token_creator = gcp.serviceaccount.IAMMember(

@@ -248,6 +248,9 @@ class GcpPlan:
     rotation_period: str | None = None
     retain_on_delete: bool = True
     protect: bool = False
+    cut_key_access: bool = False
+    """Disable the service account (``gcp.cut_key_access``): CockroachDB Cloud can no longer
+    impersonate it, so it loses KMS access; keys and grants stay."""
     uses_vault: bool = False
     """Key material from Vault (``args["vault"]``): no key ring or crypto key here; ``vault.py``
     distributes the keys into existing key rings and grants the service account on them."""
@@ -390,7 +393,12 @@ def plan_gcp_keys(
         if problem:
             problems.append(problem)
     flags: dict[str, bool] = {}
-    for flag, default in (("grant_byo_keys", True), ("retain_on_delete", True), ("protect", False)):
+    for flag, default in (
+        ("grant_byo_keys", True),
+        ("retain_on_delete", True),
+        ("protect", False),
+        ("cut_key_access", False),
+    ):
         value = options.get(flag, default)
         if not isinstance(value, bool):
             problems.append(Problem(f"gcp.{flag}", f"expected true or false, got {value!r}"))
@@ -416,7 +424,9 @@ def plan_gcp_keys(
         if problems:
             raise SpecProblems(problems)
         assert isinstance(project, str) and isinstance(sa_id, str) and isinstance(display_name, str)
-        return _plan(project, sa_id, display_name, crl_principal, uses_vault=True)
+        return _plan(
+            project, sa_id, display_name, crl_principal, uses_vault=True, cut_key_access=flags["cut_key_access"]
+        )
 
     # Bring your own keys.
     byo_raw = options.get("byo_keys") or {}
@@ -535,6 +545,7 @@ def plan_gcp_keys(
         rotation_period=rotation_period,
         retain_on_delete=flags["retain_on_delete"],
         protect=flags["protect"],
+        cut_key_access=flags["cut_key_access"],
     )
 
 

@@ -130,7 +130,7 @@ def test_every_key_of_the_component_args_is_accepted() -> None:
         "project": "customer-kms", "service_account_id": "crdb-cmek-sa", "display_name": "CMEK",
         "key_locations": {"us-east1": "us"}, "key_ring_name": "crdb", "crypto_key_name": "cmek",
         "protection_level": "SOFTWARE", "rotation_period": "7776000s", "byo_keys": {"us-east1": GCP_KEY},
-        "grant_byo_keys": True, "retain_on_delete": True, "protect": True,
+        "grant_byo_keys": True, "retain_on_delete": True, "protect": True, "cut_key_access": False,
     }
     activation = {"wait_timeout_seconds": 3600, "iam_propagation_timeout_seconds": 600}
     vault = {

@@ -264,6 +264,20 @@ def test_revoke_is_an_explicit_flag_and_keeps_keys_and_grants(run: Callable[...,
     assert revoked.region_specs() == granted.region_specs()
 
 
+def test_cut_key_access_disables_the_service_account_and_changes_nothing_else(run: Callable[..., Run]) -> None:
+    granted = run()
+    cut = run(gcp={"cut_key_access": True}, revoke=True)
+
+    accounts = [name for name, r in cut.gcp().items() if r.type == ACCOUNT]
+    assert [cut.gcp()[n].inputs["disabled"] for n in accounts] == [True]
+    assert [granted.gcp()[n].inputs["disabled"] for n in accounts] == [False]
+    # Keys, key rings and grants stay exactly as they were; the activation waits for the account.
+    others = {n: r.inputs for n, r in cut.gcp().items() if r.type != ACCOUNT}
+    assert others == {n: r.inputs for n, r in granted.gcp().items() if r.type != ACCOUNT}
+    assert cut.gcp()[accounts[0]].urn in cut.activation().dependencies
+    assert cut.activation().inputs["revoke"] is True
+
+
 def test_bring_your_own_key_for_one_region(run: Callable[..., Run]) -> None:
     byo = "projects/keys-proj/locations/us/keyRings/shared/cryptoKeys/crdb"
     result = run(gcp={"byo_keys": {"us-east1": byo}})

@@ -190,6 +190,7 @@ def test_single_region_declares_identity_key_and_grants_with_exact_inputs(run: C
         "accountId": "crdb-cmek-456789ab",
         "displayName": f"CockroachDB CMEK {CLUSTER_ID}",
         "description": "CockroachDB Cloud uses this account (through Token Creator) to use the cluster's CMEK keys.",
+        "disabled": False,
     }
     token_creator = result.of(TOKEN_CREATOR)["prod-token-creator"]
     assert token_creator.inputs == {
