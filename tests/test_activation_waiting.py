@@ -14,21 +14,7 @@ from cmek_component.waiting import (
     WaitTimeout,
     poll_times,
 )
-
-
-class FakeTime:
-    """A clock whose sleep just moves time forward, recording each sleep."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.support.fake_time import FakeTime
 
 
 def take(schedule: PollSchedule, n: int) -> list[float]:

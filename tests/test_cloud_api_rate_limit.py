@@ -8,23 +8,11 @@ import pytest
 
 from cmek_component import rate_limit
 from cmek_component.rate_limit import RequestRateLimiter, api_key_digest, shared_limiter
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 500.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.support.fake_time import FakeTime
 
 
 def test_ten_requests_pass_then_the_eleventh_waits_a_window_after_the_first_answer() -> None:
-    fake = FakeTime()
+    fake = FakeTime(500.0)
     limiter = RequestRateLimiter(10, clock=fake.clock)
     for _ in range(10):
         limiter.acquire(fake.sleep)
@@ -38,7 +26,7 @@ def test_ten_requests_pass_then_the_eleventh_waits_a_window_after_the_first_answ
 
 
 def test_a_request_in_flight_holds_its_place_until_answered() -> None:
-    fake = FakeTime()
+    fake = FakeTime(500.0)
     limiter = RequestRateLimiter(1, clock=fake.clock)
     limiter.acquire(fake.sleep)
     fake.now += 5  # a slow answer: the window starts when it arrives, not when it was sent
@@ -48,7 +36,7 @@ def test_a_request_in_flight_holds_its_place_until_answered() -> None:
 
 
 def test_fractional_rates_space_requests_out() -> None:
-    fake = FakeTime()
+    fake = FakeTime(500.0)
     limiter = RequestRateLimiter(0.5, clock=fake.clock)
     assert (limiter.limit, limiter.window) == (1, 2.0)
     starts = []
@@ -60,7 +48,7 @@ def test_fractional_rates_space_requests_out() -> None:
 
 
 def test_acquire_twice_without_release_gives_the_first_place_back() -> None:
-    fake = FakeTime()
+    fake = FakeTime(500.0)
     limiter = RequestRateLimiter(1, clock=fake.clock)
     limiter.acquire(fake.sleep)
 
@@ -78,12 +66,12 @@ def test_rate_must_be_positive() -> None:
 
 
 def test_limiters_are_shared_per_key_and_named_by_a_digest() -> None:
-    fake = FakeTime()
+    fake = FakeTime(500.0)
     key = "crl-secret-limiter-key-0001"
     first = shared_limiter(key, 10, fake.clock)
     assert shared_limiter(key, 10, fake.clock) is first
     assert shared_limiter("another-key", 10, fake.clock) is not first
-    assert shared_limiter(key, 10, FakeTime().clock) is not first
+    assert shared_limiter(key, 10, FakeTime(500.0).clock) is not first
     names = [name for name, limiter in rate_limit._registry.items() if limiter is first]
     assert names == [(api_key_digest(key), 10.0, fake.clock)]
     assert key not in repr(rate_limit._registry)

@@ -42,6 +42,7 @@ from cmek_component.cloud_api import (
     UnavailableError,
 )
 from cmek_component.manifest import KeySpec, RegionSpec
+from tests.support.fake_time import FakeTime
 
 API_KEY = "CCDB1_testkey_5f3b2a9c1d7e4f60a8b9c0d1e2f3a4b5"
 CLUSTER_ID = "35c4abb2-bb66-46d7-afed-25ebef5ed2aa"
@@ -113,19 +114,6 @@ class ScriptedApi:
         return response(environ, start_response)
 
 
-class FakeTime:
-    """Injected sleep and clock: sleeping advances the clock and is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
@@ -144,7 +132,7 @@ def api() -> Iterator[tuple[ScriptedApi, str]]:
 
 @pytest.fixture
 def fake_time() -> FakeTime:
-    return FakeTime()
+    return FakeTime(1000.0)
 
 
 def make_client(url: str, fake: FakeTime, **kw: Any) -> CloudApiClient:

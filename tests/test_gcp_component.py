@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,22 +69,7 @@ def no_cloud_api() -> Any:
 
 
 class ThreadLoopMonitor(RecordingMonitor):
-    """``MockMonitor.RegisterResource`` runs in executor threads and makes an event loop in each
-    that nobody closes; this monitor makes them itself so the fixture can close them."""
-
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
-        super().__init__(mocks)
-        self.thread_loops: list[asyncio.AbstractEventLoop] = []
-
-    def RegisterResource(self, request: Any) -> Any:
-        if threading.current_thread() is not threading.main_thread():
-            try:
-                asyncio.get_event_loop()
-            except RuntimeError:
-                loop = asyncio.new_event_loop()
-                asyncio.set_event_loop(loop)
-                self.thread_loops.append(loop)
-        return super().RegisterResource(request)
+    """The shared recording monitor (it closes the event loops it makes for executor threads)."""
 
 
 @dataclass
@@ -171,8 +155,7 @@ def run() -> Iterator[Callable[..., Run]]:
     for loop in loops:
         loop.close()
     for monitor in monitors:
-        for loop in monitor.thread_loops:
-            loop.close()
+        monitor.close_thread_loops()
 
 
 def test_activation_gets_gcp_region_specs_and_waits_for_the_account_and_both_grants(run: Callable[..., Run]) -> None:

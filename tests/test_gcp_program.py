@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,33 +44,11 @@ def uri(location: str, key: str, ring: str = RING) -> str:
 
 
 class IgnoreChangesMonitor(RecordingMonitor):
-    """Also records ``ignoreChanges``, which ``RecordingMonitor`` leaves out.
+    """Also exposes ``ignoreChanges`` per URN (the base monitor records it with the options)."""
 
-    ``MockMonitor.RegisterResource`` runs in executor threads and makes an event loop in each
-    that nobody closes (garbage-collected later, they sometimes raise in ``__del__``); this
-    monitor makes those loops itself so ``close_thread_loops`` can close them.
-    """
-
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
-        super().__init__(mocks)
-        self.ignore_changes: dict[str, list[str]] = {}
-        self.thread_loops: list[asyncio.AbstractEventLoop] = []
-
-    def close_thread_loops(self) -> None:
-        for loop in self.thread_loops:
-            loop.close()
-
-    def RegisterResource(self, request: Any) -> Any:
-        if threading.current_thread() is not threading.main_thread():
-            try:
-                asyncio.get_event_loop()
-            except RuntimeError:
-                loop = asyncio.new_event_loop()
-                asyncio.set_event_loop(loop)
-                self.thread_loops.append(loop)
-        response = super().RegisterResource(request)
-        self.ignore_changes[response.urn] = list(request.ignoreChanges)
-        return response
+    @property
+    def ignore_changes(self) -> dict[str, list[str]]:
+        return {urn: options["ignore_changes"] for urn, options in self.options.items()}
 
 
 class Holder(pulumi.ComponentResource):

@@ -76,6 +76,7 @@ class RecordingMonitor(MockMonitor):
             "protect": bool(request.protect),
             "retain_on_delete": bool(request.retainOnDelete),
             "dependencies": list(request.dependencies),
+            "ignore_changes": list(request.ignoreChanges),
             "property_dependencies": {
                 k: list(v.urns) for k, v in request.propertyDependencies.items()
             },
