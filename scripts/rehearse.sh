@@ -9,8 +9,8 @@
 #   4 in-place rotation rotation_trigger: same keys re-wrapped (PUT with unchanged URIs)
 #   5 add a region      add_regions us-east-2: its replicas and aliases, then PATCH cluster
 #   6 tidy up           the region exists now: add_regions removed (state only, no API call)
-#   7 preview revoke    --preview: the plan, and no mutating call anywhere
-#   8 revoke            PATCH cmek REVOKE
+#   7 preview revoke    --preview (cut_key_access + revoke): the plan, and no mutating call anywhere
+#   8 revoke            key policies lose the role's statement first, then PATCH cmek REVOKE
 #   9 destroy           what is deleted and what is retained (keys, role), then done
 #
 # Each step is its own process: state, moto's AWS and the Cloud API simulator's world are kept
@@ -30,7 +30,7 @@ STACK=stacks/Pulumi.local.yaml
 ROTATED=(--set 'clusters[0].key_generation=2')
 REWRAPPED=("${ROTATED[@]}" --set 'clusters[0].rotation_trigger=2026-q1')
 REGION_ADDED=("${REWRAPPED[@]}" --set 'clusters[0].add_regions={us-east-2: 3}')
-REVOKED=("${REWRAPPED[@]}" --set 'clusters[0].revoke=true')
+REVOKED=("${REWRAPPED[@]}" --set 'clusters[0].aws.cut_key_access=true' --set 'clusters[0].revoke=true')
 
 step() {
   local title="$1"
