@@ -44,7 +44,7 @@ from cmek_component.cloud_api import (
 from cmek_component.manifest import KeySpec, RegionSpec
 from tests.support.fake_time import FakeTime
 
-API_KEY = "CCDB1_testkey_5f3b2a9c1d7e4f60a8b9c0d1e2f3a4b5"
+API_KEY = "CCDB1_testkey-5f3b2a9c-1d7e4f60-a8b9c0d1e2f3a4b5"
 CLUSTER_ID = "35c4abb2-bb66-46d7-afed-25ebef5ed2aa"
 CMEK_PATH = f"/api/v1/clusters/{CLUSTER_ID}/cmek"
 ORG_PATH = "/api/v1/organization"

@@ -40,7 +40,7 @@ KEY_GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
 ACTIVATION = "pulumi-python:dynamic/cockroach:CmekActivation"
 GET_SECRET = "vault:generic/getSecret:getSecret"
 VAULT_RING = f"projects/{PROJECT}/locations/global/keyRings/crdb-vault"
-VAULT_SA_FILE = '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----example"}'
+VAULT_SA_FILE = '{"type": "service_account", "private_key": "<service account private key (test placeholder)>"}'
 
 
 def uri(location: str, key: str) -> str:

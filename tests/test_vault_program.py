@@ -33,9 +33,9 @@ SA_EMAIL = "crdb-cmek-456789ab@cust-proj.iam.gserviceaccount.com"
 RING = "projects/cust-proj/locations/global/keyRings/crdb-vault"
 TIMESTAMP = "1700000000"
 
-ACCESS_KEY = "AKIAEXAMPLEACCESSKEY"
+ACCESS_KEY = "test-access-key-id-EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI-example-secret-key"
-SA_FILE = '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----example"}'
+SA_FILE = '{"type": "service_account", "private_key": "<service account private key (test placeholder)>"}'
 VAULT_TOKEN = "hvs.example-vault-token-value"
 AWS_CREDENTIALS = {"cmek-vault:awsAccessKey": ACCESS_KEY, "cmek-vault:awsSecretKey": SECRET_KEY}
 GCP_CREDENTIALS = {"cmek-vault:gcpServiceAccountFile": SA_FILE}
