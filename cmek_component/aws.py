@@ -36,7 +36,16 @@ import pulumi_aws as aws
 from . import policies
 from .args import AwsKeyOptions, ClusterCmekArgs
 from .cloud_keys import ClusterFacts, DeclaredKeys
-from .manifest import AWS_KEY_ARN_FORM, AWS_KEY_ARN_RE, AWS_KMS, Problem, SpecError, SpecProblems
+from .manifest import (
+    AWS_KEY_ARN_FORM,
+    AWS_KEY_ARN_RE,
+    AWS_KMS,
+    Problem,
+    SpecError,
+    SpecProblems,
+    is_whole_number,
+    key_generations,
+)
 
 KEY_MODES: tuple[str, ...] = ("multi-region", "per-region", "single")
 DEFAULT_KEY_MODE = "multi-region"
@@ -109,9 +118,6 @@ class AwsPlan:
 def _gen(generation: int) -> str:
     return "" if generation == 1 else f"-g{generation}"
 
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _flag(options: Mapping[str, Any], name: str, default: bool, problems: list[Problem]) -> bool:
@@ -206,7 +212,7 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
     attach_key_policy = _flag(options, "attach_key_policy", False, problems)
     cut_key_access = _flag(options, "cut_key_access", False, problems)
     window = options.get("deletion_window_in_days", DEFAULT_DELETION_WINDOW_IN_DAYS)
-    if not _is_int(window) or not 7 <= window <= 30:
+    if not is_whole_number(window) or not 7 <= window <= 30:
         problems.append(Problem("aws.deletion_window_in_days", f"expected a whole number from 7 to 30, got {window!r}"))
         window = DEFAULT_DELETION_WINDOW_IN_DAYS
 
@@ -222,28 +228,11 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
         )
 
     # Generations (with Vault, the Vault plan checks them).
-    generation = args.get("key_generation", 1)
-    if not _is_int(generation) or generation < 1:
-        if not uses_vault:
-            problems.append(Problem("key_generation", f"expected a whole number of at least 1, got {generation!r}"))
-        generation = 1
-    per_region_raw: object = args.get("region_key_generations") or {}
-    per_region: dict[str, int] = {}
-    if uses_vault:
-        pass
-    elif not isinstance(per_region_raw, Mapping):
-        problems.append(
-            Problem("region_key_generations", f"expected a mapping of cluster region -> generation, got {per_region_raw!r}")
-        )
-    else:
-        for region, value in per_region_raw.items():
-            where = f"region_key_generations.{region}"
-            if region not in regions:
-                problems.append(Problem(where, f"expected a cluster region as key ({', '.join(regions)}), got {region!r}"))
-            elif not _is_int(value) or value < 1:
-                problems.append(Problem(where, f"expected a whole number of at least 1, got {value!r}"))
-            else:
-                per_region[region] = value
+    generations = key_generations(args, regions)
+    generation, per_region = generations.base, generations.overrides
+    per_region_raw = generations.raw_overrides
+    if not uses_vault:
+        problems.extend(generations.problems)
         if per_region_raw and key_mode != "per-region" and "byo_keys" not in options:
             problems.append(
                 Problem(

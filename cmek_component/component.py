@@ -30,6 +30,7 @@ from .manifest import (
     RegionSpec,
     SpecProblems,
     cmek_config_document,
+    is_whole_number,
     key_type_for_cloud,
     parse_region_specs,
     region_problem,
@@ -87,9 +88,6 @@ def default_client_factory() -> ClusterReader:
 # --------------------------------------------------------------------------------------------
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
 
 def _non_empty_str(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
@@ -146,12 +144,12 @@ def validate_args(args: Mapping[str, Any]) -> list[Problem]:
             for region, nodes in add_regions.items():
                 if not _non_empty_str(region):
                     problems.append(Problem("add_regions", f"expected region names as keys, got {region!r}"))
-                elif not _is_int(nodes) or nodes < MIN_REGION_NODES:
+                elif not is_whole_number(nodes) or nodes < MIN_REGION_NODES:
                     problems.append(
                         Problem(f"add_regions.{region}", f"expected a node count of at least {MIN_REGION_NODES}, got {nodes!r}")
                     )
     generation = args.get("key_generation", 1)
-    if not _is_int(generation) or generation < 1:
+    if not is_whole_number(generation) or generation < 1:
         problems.append(Problem("key_generation", f"expected a whole number of at least 1, got {generation!r}"))
     per_region = args.get("region_key_generations")
     if per_region is not None and not isinstance(per_region, Mapping):
@@ -174,7 +172,7 @@ def validate_args(args: Mapping[str, Any]) -> list[Problem]:
                     problems.append(
                         Problem(f"activation.{key}", f"expected one of {', '.join(ACTIVATION_OPTION_NAMES)}, got {key!r}")
                     )
-                elif not _is_int(value) or value <= 0:
+                elif not is_whole_number(value) or value <= 0:
                     problems.append(Problem(f"activation.{key}", f"expected a whole number of seconds above 0, got {value!r}"))
     for name in ("aws", "gcp"):
         if args.get(name) is not None and not isinstance(args.get(name), Mapping):

@@ -39,6 +39,7 @@ from .manifest import (
     SpecError,
     SpecProblems,
     crl_kms_principal,
+    key_generations,
     region_problem,
     suggest_region,
 )
@@ -274,9 +275,6 @@ def _region_field(region: str, index: int, args: Mapping[str, Any]) -> str:
     return f"regions[{index}]"
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
 
 def _region_keys_problems(
     field_name: str, mapping: Mapping[Any, Any], regions: Sequence[str]
@@ -466,32 +464,21 @@ def plan_gcp_keys(
             locations[region] = location
 
     # Generations.
-    generation = args.get("key_generation", 1)
-    if not _is_int(generation) or generation < 1:
-        problems.append(Problem("key_generation", f"expected a whole number of at least 1, got {generation!r}"))
-        generation = 1
-    per_region_raw = args.get("region_key_generations") or {}
+    generations = key_generations(args, regions)
+    generation = generations.base
+    problems.extend(generations.problems)
     per_region: dict[str, int] = {}
-    if not isinstance(per_region_raw, Mapping):
-        problems.append(
-            Problem("region_key_generations", f"expected a mapping of cluster region -> generation, got {per_region_raw!r}")
-        )
-    else:
-        problems.extend(_region_keys_problems("region_key_generations", per_region_raw, regions))
-        for region, value in per_region_raw.items():
-            where = _fmt("region_key_generations", str(region))
-            if not _is_int(value) or value < 1:
-                problems.append(Problem(where, f"expected a whole number of at least 1, got {value!r}"))
-            elif region in byo:
-                problems.append(
-                    Problem(
-                        where,
-                        f"expected only regions whose keys this component creates ({region} uses "
-                        f"gcp.byo_keys: rotate it by changing its URI), got {value!r}",
-                    )
+    for region, value in generations.overrides.items():
+        if region in byo:
+            problems.append(
+                Problem(
+                    f"region_key_generations.{region}",
+                    f"expected only regions whose keys this component creates ({region} uses "
+                    f"gcp.byo_keys: rotate it by changing its URI), got {value!r}",
                 )
-            else:
-                per_region[region] = value
+            )
+        else:
+            per_region[region] = value
 
     if problems:
         raise SpecProblems(problems)

@@ -311,3 +311,53 @@ def crl_kms_principal(cluster_id: str, account_id: str) -> str:
     if not account_id:
         raise SpecError("account_id", "expected the cluster's GCP project (account_id from GET cluster)", account_id)
     return f"crl-kms-user-{cluster_id[-12:]}@{account_id}.iam.gserviceaccount.com"
+
+
+def is_whole_number(value: object) -> bool:
+    """An ``int`` that is not a ``bool`` (YAML and JSON ``true`` must not count as 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class KeyGenerations:
+    """``key_generation`` and ``region_key_generations`` read from the component's arguments.
+
+    ``base``: the generation of every region (1 when absent or invalid); ``overrides``: the valid
+    per-region overrides; ``raw_overrides``: the mapping as given (``{}`` when absent);
+    ``problems``: every rule broken, each naming the field, the rule and the value.
+    """
+
+    base: int
+    overrides: dict[str, int]
+    raw_overrides: Mapping[str, object]
+    problems: list[Problem]
+
+    def of(self, region: str) -> int:
+        """The generation ``region`` uses now."""
+        return self.overrides.get(region, self.base)
+
+
+def key_generations(args: Mapping[str, Any], regions: Sequence[str]) -> KeyGenerations:
+    """Reads the key generations: ``key_generation`` a whole number >= 1 (default 1), and
+    ``region_key_generations`` a mapping of cluster region -> whole number >= 1."""
+    problems: list[Problem] = []
+    base = args.get("key_generation", 1)
+    if not is_whole_number(base) or base < 1:
+        problems.append(Problem("key_generation", f"expected a whole number of at least 1, got {base!r}"))
+        base = 1
+    raw = args.get("region_key_generations") or {}
+    overrides: dict[str, int] = {}
+    if not isinstance(raw, Mapping):
+        problems.append(
+            Problem("region_key_generations", f"expected a mapping of cluster region -> generation, got {raw!r}")
+        )
+        raw = {}
+    for region, value in raw.items():
+        where = f"region_key_generations.{region}"
+        if region not in regions:
+            problems.append(Problem(where, f"expected a cluster region as key ({', '.join(regions)}), got {region!r}"))
+        elif not is_whole_number(value) or value < 1:
+            problems.append(Problem(where, f"expected a whole number of at least 1, got {value!r}"))
+        else:
+            overrides[region] = value
+    return KeyGenerations(base=base, overrides=overrides, raw_overrides=raw, problems=problems)

@@ -42,6 +42,8 @@ from .manifest import (
     Problem,
     SpecError,
     SpecProblems,
+    is_whole_number,
+    key_generations,
     suggest_region,
 )
 
@@ -159,9 +161,6 @@ def key_name(base: str, suffix: str, generation: int) -> str:
     return name if generation == 1 else f"{name}-g{generation}"
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
 
 def _name_problem(field_name: str, value: object, max_length: int | None = None) -> Problem | None:
     if not isinstance(value, str) or not NAME_RE.match(value):
@@ -185,24 +184,10 @@ def _collection_suffix(cloud: str, field_name: str, collection: object) -> tuple
 
 
 def _region_generations(args: Mapping[str, Any], regions: list[str], problems: list[Problem]) -> dict[str, int]:
-    base = args.get("key_generation", 1)
-    if not _is_int(base) or base < 1:
-        problems.append(Problem("key_generation", f"expected an integer of at least 1, got {base!r}"))
-        base = 1
-    overrides = args.get("region_key_generations") or {}
-    generations = {region: base for region in regions}
-    if not isinstance(overrides, Mapping):
-        problems.append(Problem("region_key_generations", f"expected a mapping of region -> generation, got {overrides!r}"))
-        return generations
-    for region, value in overrides.items():
-        field_name = f"region_key_generations[{region!r}]"
-        if region not in generations:
-            problems.append(Problem(field_name, f"expected one of the cluster regions {sorted(regions)}, got {region!r}"))
-        elif not _is_int(value) or value < 1:
-            problems.append(Problem(field_name, f"expected an integer of at least 1, got {value!r}"))
-        else:
-            generations[region] = value
-    return generations
+    """Cluster region -> the generation of its Vault key (``manifest.key_generations``)."""
+    generations = key_generations(args, regions)
+    problems.extend(generations.problems)
+    return {region: generations.of(region) for region in regions}
 
 
 def plan_vault_keys(cloud: str, regions: list[str], args: Mapping[str, Any]) -> VaultPlan:
@@ -244,7 +229,7 @@ def plan_vault_keys(cloud: str, regions: list[str], args: Mapping[str, Any]) -> 
     if credentials not in CREDENTIAL_SOURCES:
         problems.append(Problem("vault.credentials", f"expected one of {', '.join(CREDENTIAL_SOURCES)}, got {credentials!r}"))
     credentials_version = options.get("credentials_version", 1)
-    if not _is_int(credentials_version) or credentials_version < 1:
+    if not is_whole_number(credentials_version) or credentials_version < 1:
         problems.append(Problem("vault.credentials_version", f"expected an integer of at least 1, got {credentials_version!r}"))
     flags: dict[str, bool] = {}
     for flag, default in (("manage_mount", True), ("deletion_allowed", False), ("retain_on_delete", True), ("protect", False)):

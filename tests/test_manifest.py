@@ -153,3 +153,19 @@ def test_key_type_for_cloud() -> None:
     assert key_type_for_cloud("GCP") == "GCP_CLOUD_KMS"
     with pytest.raises(SpecError, match=r"cloud: expected 'AWS' or 'GCP'.*got 'AZURE'"):
         key_type_for_cloud("AZURE")
+
+
+def test_key_generations_read_base_and_per_region_overrides() -> None:
+    from cmek_component.manifest import key_generations
+
+    read = key_generations({"key_generation": 2, "region_key_generations": {"us-east-1": 3}}, ["us-east-1", "us-west-2"])
+    assert (read.base, read.overrides, read.problems) == (2, {"us-east-1": 3}, [])
+    assert (read.of("us-east-1"), read.of("us-west-2")) == (3, 2)
+
+    bad = key_generations({"key_generation": True, "region_key_generations": {"eu-west-1": 2, "us-east-1": 0}}, ["us-east-1"])
+    assert bad.base == 1 and bad.overrides == {}
+    assert [str(p) for p in bad.problems] == [
+        "key_generation: expected a whole number of at least 1, got True",
+        "region_key_generations.eu-west-1: expected a cluster region as key (us-east-1), got 'eu-west-1'",
+        "region_key_generations.us-east-1: expected a whole number of at least 1, got 0",
+    ]
