@@ -248,13 +248,17 @@ class World:
     # CMEK operations
     # ------------------------------------------------------------------------------------------
 
-    def enable_cmek(self, cluster_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """POST /cmek: every cluster region once; all levels ENABLING, then ENABLED."""
-        cluster = self.cluster(cluster_id)
+    def _require_key_changes_allowed(self, cluster: ClusterRecord) -> None:
+        """POST and PUT: an eligible cluster, CREATED (else 503), and not revoked (support only)."""
         self._require_eligible(cluster)
         self._require_created(cluster)
         if self._revoked(cluster):
             raise self._fp(contact_support(cluster.id))
+
+    def enable_cmek(self, cluster_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /cmek: every cluster region once; all levels ENABLING, then ENABLED."""
+        cluster = self.cluster(cluster_id)
+        self._require_key_changes_allowed(cluster)
         status = cluster.cmek_status()
         if status not in (None, DISABLED, ENABLE_FAILED):
             detail = (
@@ -289,10 +293,7 @@ class World:
     def update_cmek(self, cluster_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """PUT /cmek: rotate the listed regions (a subset); same spec = re-wrap."""
         cluster = self.cluster(cluster_id)
-        self._require_eligible(cluster)
-        self._require_created(cluster)
-        if self._revoked(cluster):
-            raise self._fp(contact_support(cluster.id))
+        self._require_key_changes_allowed(cluster)
         if not self._cmek_on(cluster):
             if self.settings.put_when_disabled == "enable":
                 return self.enable_cmek(cluster_id, body)
