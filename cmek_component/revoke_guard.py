@@ -1,0 +1,109 @@
+"""A revoke is the only change of its update: the keys a cluster uses, as configured now, compared
+with what the stack's last update applied.
+
+Pure logic: no Pulumi import. The program exports each cluster's :func:`rotation_config` (output
+``rotation_config``); in an update whose configuration sets ``revoke: true`` it reads the stack's
+last outputs back (``__main__.py``) and refuses, before any resource is declared, every key of
+:data:`ROTATION_KEYS` that changed since. Changing one of them rotates the cluster to other keys
+(or re-wraps it, for ``rotation_trigger``); sent together with a revoke, the rotation's keys would
+be made and the revoke would then refuse to run, or revoke keys the cluster never used.
+
+The activation's own check (previous inputs against new ones, at preview) stays the last line:
+it also catches a change this comparison cannot see (a stack whose last outputs are unreadable,
+or a cluster added to the stack and revoked in one update).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cmek_component.args import ClusterCmekArgs
+from cmek_component.manifest import Problem
+
+RECORD_OUTPUT = "rotation_config"
+"""Name of the per-cluster output that holds :func:`rotation_config`."""
+
+ROTATION_KEYS: dict[str, Any] = {
+    "key_generation": 1,
+    "region_key_generations": {},
+    "rotation_trigger": "",
+    "aws.key_mode": "multi-region",
+    "aws.primary_region": None,
+    "aws.byo_keys": {},
+    "gcp.byo_keys": {},
+    "gcp.key_locations": {},
+    "gcp.key_ring_name": None,
+    "gcp.crypto_key_name": None,
+    "vault.key_name": None,
+    "vault.key_collection": None,
+    "vault.key_collections": {},
+}
+"""Cluster keys (paths under ``cmek:clusters[i]``) that choose the keys the cluster uses or
+re-wrap them, each with the value its absence means. ``None``: a default computed elsewhere;
+a change from unset to set still counts as a change."""
+
+
+def _value(args: Mapping[str, Any], path: str) -> Any:
+    head, _, key = path.rpartition(".")
+    holder = args.get(head) if head else args
+    value = holder.get(key) if isinstance(holder, Mapping) else None
+    return ROTATION_KEYS[path] if value is None else value
+
+
+def rotation_config(args: ClusterCmekArgs) -> dict[str, Any]:
+    """What the next update compares against: ``cluster_id``, ``revoke`` and every key of
+    :data:`ROTATION_KEYS` (absent ones as their default)."""
+    record: dict[str, Any] = {"cluster_id": args["cluster_id"], "revoke": args.get("revoke") is True}
+    record.update({path: _value(args, path) for path in ROTATION_KEYS})
+    return record
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with whole floats as ints: numbers come back from stack outputs as floats."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def _shown(value: Any) -> str:
+    return "not set" if value is None else repr(value)
+
+
+def _undo(value: Any) -> str:
+    return "remove it" if value is None else f"set it back to {value!r}"
+
+
+def revoke_with_rotation_problems(
+    cluster_key: str, args: ClusterCmekArgs, last: Mapping[str, Any] | None
+) -> list[Problem]:
+    """One problem per rotation key changed in an update that sets ``revoke`` to true.
+
+    ``cluster_key`` prefixes each problem's key (``cmek:clusters[1]``); ``last`` is the
+    cluster's :func:`rotation_config` as the last update exported it (``None`` when there is
+    none). Nothing is compared when ``revoke`` is false, when the last update had already
+    revoked (that revoke is done; the activation refuses any later change), or when ``last``
+    belongs to another cluster id.
+    """
+    if args.get("revoke") is not True or not isinstance(last, Mapping):
+        return []
+    if last.get("revoke") is True or str(last.get("cluster_id", "")).lower() != args["cluster_id"].lower():
+        return []
+    problems = []
+    for path, default in ROTATION_KEYS.items():
+        before = _plain(last.get(path))
+        before = default if before is None else before
+        now = _value(args, path)
+        if now != before:
+            problems.append(
+                Problem(
+                    f"{cluster_key}.{path}",
+                    f"cannot change in the update that sets revoke to true (a revoke must be the only "
+                    f"change of its update): the last update applied {_shown(before)}, got {_shown(now)}; "
+                    f"{_undo(before)} to revoke now, or set revoke to false and apply "
+                    "this change first",
+                )
+            )
+    return problems

@@ -1,0 +1,117 @@
+"""The revoke-with-rotation rule of the program (``cmek_component.revoke_guard``), as pure logic:
+the configuration compared with the ``rotation_config`` the stack's last update exported."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any, cast
+
+import pytest
+
+from cmek_component.args import ClusterCmekArgs
+from cmek_component.revoke_guard import (
+    ROTATION_KEYS,
+    revoke_with_rotation_problems,
+    rotation_config,
+)
+
+CLUSTER = "2c7e4a90-8f1b-4d3c-9e6a-71b5c0d2e4f8"
+KEY = "cmek:clusters[0]"
+
+
+def _args(**fields: Any) -> ClusterCmekArgs:
+    return cast(ClusterCmekArgs, {"cluster_id": CLUSTER, **fields})
+
+
+def _as_exported(record: dict[str, Any]) -> dict[str, Any]:
+    """What a stack output gives back: numbers as floats, null values dropped."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | dict):
+            return value
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return float(value)
+
+    return {k: plain(v) for k, v in record.items() if v is not None}
+
+
+def _fields(problems: list[Any]) -> list[str]:
+    return [problem.field for problem in problems]
+
+
+def test_the_record_holds_every_rotation_key_with_its_default() -> None:
+    record = rotation_config(_args(gcp={"key_ring_name": "ring"}))
+
+    assert set(record) == {"cluster_id", "revoke", *ROTATION_KEYS}
+    assert record["key_generation"] == 1 and record["rotation_trigger"] == "" and record["revoke"] is False
+    assert record["gcp.key_ring_name"] == "ring" and record["aws.key_mode"] == "multi-region"
+
+
+def test_a_revoke_alone_passes_even_when_defaults_are_now_stated() -> None:
+    last = _as_exported(rotation_config(_args()))
+
+    problems = revoke_with_rotation_problems(
+        KEY, _args(revoke=True, key_generation=1, rotation_trigger="", aws={"key_mode": "multi-region"}), last
+    )
+
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "field", "undo"),
+    [
+        ({"key_generation": 3}, {"key_generation": 4}, "key_generation", "set it back to 3"),
+        ({}, {"aws": {"key_mode": "single"}}, "aws.key_mode", "set it back to 'multi-region'"),
+        ({}, {"aws": {"primary_region": "us-west-2"}}, "aws.primary_region", "remove it"),
+        ({"gcp": {"crypto_key_name": "a"}}, {"gcp": {"crypto_key_name": "b"}}, "gcp.crypto_key_name", "set it back to 'a'"),
+        ({"vault": {"key_name": "k"}}, {"vault": {"key_name": "k2"}}, "vault.key_name", "set it back to 'k'"),
+        ({"region_key_generations": {"us-east-1": 2}}, {}, "region_key_generations", "set it back to {'us-east-1': 2}"),
+    ],
+)
+def test_each_changed_rotation_key_is_named_with_how_to_undo_it(
+    before: dict[str, Any], after: dict[str, Any], field: str, undo: str
+) -> None:
+    last = _as_exported(rotation_config(_args(**before)))
+
+    [problem] = revoke_with_rotation_problems(KEY, _args(revoke=True, **after), last)
+
+    assert problem.field == f"{KEY}.{field}"
+    assert f"; {undo} to revoke now, or set revoke to false and apply this change first" in problem.message
+    assert ".0" not in problem.message  # numbers shown as configured, not as the output's floats
+
+
+def test_every_changed_key_is_reported_at_once() -> None:
+    last = _as_exported(rotation_config(_args()))
+
+    problems = revoke_with_rotation_problems(KEY, _args(revoke=True, key_generation=2, rotation_trigger="x"), last)
+
+    assert _fields(problems) == [f"{KEY}.key_generation", f"{KEY}.rotation_trigger"]
+
+
+@pytest.mark.parametrize(
+    ("args", "last"),
+    [
+        (_args(key_generation=2), rotation_config(_args())),  # no revoke: a rotation is fine
+        (_args(revoke=True, key_generation=2), None),  # first update of this cluster
+        (_args(revoke=True, key_generation=2), rotation_config(_args(revoke=True))),  # revoked already
+        (_args(revoke=True, key_generation=2), {**rotation_config(_args()), "cluster_id": "another"}),
+        (_args(revoke=True, key_generation=2), "not a record"),
+    ],
+    ids=["no-revoke", "no-last-update", "already-revoked", "other-cluster", "not-a-record"],
+)
+def test_nothing_is_compared_without_a_revoke_to_protect(args: ClusterCmekArgs, last: Any) -> None:
+    assert revoke_with_rotation_problems(KEY, args, last) == []
+
+
+def test_the_rule_is_pure_logic() -> None:
+    """Importing it loads neither Pulumi nor an HTTP stack."""
+    probe = (
+        "import json, sys\n"
+        "import cmek_component.revoke_guard\n"
+        "print(json.dumps([m in sys.modules for m in ('pulumi', 'requests', 'urllib3')]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == [False, False, False]
