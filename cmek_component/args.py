@@ -266,8 +266,9 @@ class ClusterCmekArgs(TypedDict):
     to adopt a new key version). Default ``""``."""
 
     revoke: NotRequired[bool]
-    """``True`` revokes CockroachDB Cloud's use of the keys (incident response). Cannot be
-    combined with other changes and cannot be undone without CockroachDB support. Default ``False``."""
+    """``True`` revokes CockroachDB Cloud's use of the keys (incident response). Must be the
+    only change of its update (a rotation key changed since the last update is refused by
+    name) and cannot be undone without CockroachDB support. Default ``False``."""
 
     aws: NotRequired[AwsKeyOptions]
     """AWS options (ignored on GCP)."""

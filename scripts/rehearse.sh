@@ -9,9 +9,11 @@
 #   4 in-place rotation rotation_trigger: same keys re-wrapped (PUT with unchanged URIs)
 #   5 add a region      add_regions us-east-2: its replicas and aliases, then PATCH cluster
 #   6 tidy up           the region exists now: add_regions removed (state only, no API call)
-#   7 preview revoke    --preview (cut_key_access + revoke): the plan, and no mutating call anywhere
-#   8 revoke            key policies lose the role's statement first, then PATCH cmek REVOKE
-#   9 destroy           what is deleted and what is retained (keys, role), then done
+#   7 revoke + rotate   revoke with key_generation=3: refused by the program, naming the key,
+#                       before any resource is planned (the step is expected to fail)
+#   8 preview revoke    --preview (cut_key_access + revoke): the plan, and no mutating call anywhere
+#   9 revoke            key policies lose the role's statement first, then PATCH cmek REVOKE
+#  10 destroy           what is deleted and what is retained (keys, role), then done
 #
 # Each step is its own process: state, moto's AWS and the Cloud API simulator's world are kept
 # in .rehearsal/local/ between steps (step 1 starts from scratch). The simulator and moto are
@@ -31,6 +33,7 @@ ROTATED=(--set 'clusters[0].key_generation=2')
 REWRAPPED=("${ROTATED[@]}" --set 'clusters[0].rotation_trigger=2026-q1')
 REGION_ADDED=("${REWRAPPED[@]}" --set 'clusters[0].add_regions={us-east-2: 3}')
 REVOKED=("${REWRAPPED[@]}" --set 'clusters[0].aws.cut_key_access=true' --set 'clusters[0].revoke=true')
+REVOKED_AND_ROTATED=("${REVOKED[@]}" --set 'clusters[0].key_generation=3')
 
 step() {
   local title="$1"
@@ -40,13 +43,18 @@ step() {
 }
 
 started=$(date +%s)
-step "1/9 create (IAM changes take 2 s to propagate)" --reset --show-policies --iam-propagation-seconds 2 "$@"
-step "2/9 no-op: same config again" "$@"
-step "3/9 rotate to new keys (key_generation=2)" "${ROTATED[@]}" "$@"
-step "4/9 in-place rotation (rotation_trigger)" "${REWRAPPED[@]}" "$@"
-step "5/9 add region us-east-2" "${REGION_ADDED[@]}" "$@"
-step "6/9 region added: drop add_regions" "${REWRAPPED[@]}" "$@"
-step "7/9 preview of revoke (changes nothing)" "${REVOKED[@]}" --preview "$@"
-step "8/9 revoke" "${REVOKED[@]}" "$@"
-step "9/9 destroy" "${REVOKED[@]}" --destroy "$@"
+step "1/10 create (IAM changes take 2 s to propagate)" --reset --show-policies --iam-propagation-seconds 2 "$@"
+step "2/10 no-op: same config again" "$@"
+step "3/10 rotate to new keys (key_generation=2)" "${ROTATED[@]}" "$@"
+step "4/10 in-place rotation (rotation_trigger)" "${REWRAPPED[@]}" "$@"
+step "5/10 add region us-east-2" "${REGION_ADDED[@]}" "$@"
+step "6/10 region added: drop add_regions" "${REWRAPPED[@]}" "$@"
+if step "7/10 revoke together with a rotation (refused: a revoke is the only change of its update)" \
+    "${REVOKED_AND_ROTATED[@]}" "$@"; then
+  echo "error: revoke with a rotation was not refused" >&2
+  exit 1
+fi
+step "8/10 preview of revoke (changes nothing)" "${REVOKED[@]}" --preview "$@"
+step "9/10 revoke" "${REVOKED[@]}" "$@"
+step "10/10 destroy" "${REVOKED[@]}" --destroy "$@"
 printf '\nRehearsal finished in %ss.\n' "$(( $(date +%s) - started ))"

@@ -40,6 +40,8 @@ SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
 KEY_RING = "gcp:kms/keyRing:KeyRing"
 CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 CUSTOMER_ACCOUNT = "111122223333"
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+THIS_STACK = "organization/cmek/test"
 
 
 def stack_config(stack: str) -> tuple[dict[str, Any], list[str]]:
@@ -123,14 +125,29 @@ class ProgramRun:
 
 class ProgramRunner:
     """``runner(config, secret_keys)`` runs ``__main__.py`` once under the test's mocks;
-    ``runner.recorder`` keeps what was registered even when the program fails."""
+    ``runner.recorder`` keeps what was registered even when the program fails.
+
+    Like a stack, the runner keeps the outputs of its last successful run and answers the
+    engine's ``pulumi:pulumi:readStackOutputs`` invoke for this stack with them
+    (``stack_reads`` records every name asked for); ``unreadable`` makes that invoke fail."""
 
     def __init__(self, install: Callable[..., Recorder]) -> None:
         self.install = install
         self.recorder: Recorder | None = None
+        self.last_outputs: dict[str, Any] = {}
+        self.stack_reads: list[str] = []
+        self.unreadable = False
+
+    def _read_stack_outputs(self, args: dict[str, Any]) -> Any:
+        self.stack_reads.append(args["name"])
+        if self.unreadable or args["name"] != THIS_STACK:
+            return {}, [("name", f"stack {args['name']} not found")]  # the invoke fails
+        return {"name": args["name"], "outputs": self.last_outputs, "secretOutputNames": []}
 
     def __call__(self, config: dict[str, Any], secret_keys: list[str]) -> ProgramRun:
-        recorder = self.recorder = self.install(recorder=make_recorder(), config=config, secret_keys=secret_keys)
+        recorder = make_recorder()
+        recorder.call_results[READ_STACK_OUTPUTS] = self._read_stack_outputs
+        recorder = self.recorder = self.install(recorder=recorder, config=config, secret_keys=secret_keys)
         exported: dict[str, Any] = {}
 
         @pulumi.runtime.test
@@ -140,6 +157,7 @@ class ProgramRunner:
             return pulumi.Output.from_input(outputs).apply(exported.update)
 
         program()
+        self.last_outputs = copy.deepcopy(exported)
         return ProgramRun(recorder, exported)
 
 
@@ -457,3 +475,137 @@ def test_revoke_changes_only_the_activations_revoke_input(run_program: ProgramRu
     changed = sorted(name for name in new if new[name] != old.get(name))
     assert changed == ["analytics-activation"]
     assert {k for k in new["analytics-activation"] if new["analytics-activation"][k] != old["analytics-activation"].get(k)} == {"revoke"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Revoke with a rotation: refused by key against the stack's last outputs, before any resource
+# ---------------------------------------------------------------------------------------------
+
+
+def _revoke_with(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def both(config: dict[str, Any]) -> None:
+        config["cmek:clusters"][1]["revoke"] = True
+        change(config)
+
+    return both
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            _set(["cmek:clusters", 1, "key_generation"], 2),
+            "cmek:clusters[1].key_generation: cannot change in the update that sets revoke to true "
+            "(a revoke must be the only change of its update): the last update applied 1, got 2; set it "
+            "back to 1 to revoke now, or set revoke to false and apply this change first",
+        ),
+        (
+            _set(["cmek:clusters", 1, "rotation_trigger"], "2026-11-28"),
+            "cmek:clusters[1].rotation_trigger: cannot change in the update that sets revoke to true "
+            "(a revoke must be the only change of its update): the last update applied '', got "
+            "'2026-11-28'; set it back to '' to revoke now, or set revoke to false and apply this change first",
+        ),
+        (
+            _set(["cmek:clusters", 1, "region_key_generations"], {"us-east-1": 2}),
+            "cmek:clusters[1].region_key_generations: cannot change in the update that sets revoke to "
+            "true (a revoke must be the only change of its update): the last update applied {}, got "
+            "{'us-east-1': 2}; set it back to {} to revoke now, or set revoke to false and apply this "
+            "change first",
+        ),
+        (
+            _set(
+                ["cmek:clusters", 1, "aws", "byo_keys"],
+                {"us-east-1": "arn:aws:kms:us-east-1:548012347811:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+            ),
+            "cmek:clusters[1].aws.byo_keys: cannot change in the update that sets revoke to true",
+        ),
+    ],
+    ids=["key-generation", "rotation-trigger", "region-key-generation", "byo-keys"],
+)
+def test_revoke_with_a_rotation_names_the_key_before_any_resource_is_declared(
+    run_program: ProgramRunner, change: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    """The last update exported each cluster's rotation_config; an update that revokes and
+    also rotates is refused by the program, not by the activation later."""
+    config, secret_keys = stack_config("aws-example")
+    run_program(copy.deepcopy(config), secret_keys)
+    change_and_revoke = _revoke_with(change)
+    change_and_revoke(config)
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+
+    lines = str(caught.value).splitlines()[1:]
+    assert any(line.startswith(f"  {expected}") for line in lines), lines
+    assert all(line.startswith("  cmek:clusters[1].") for line in lines)
+    assert run_program.stack_reads == [THIS_STACK]
+    assert run_program.recorder is not None and run_program.recorder.resources() == []
+
+
+def test_revoke_alone_passes_the_check_and_a_later_rotation_is_not_compared(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("aws-example")
+    first = run_program(copy.deepcopy(config), secret_keys)
+    assert run_program.stack_reads == []  # no cluster revokes: the last outputs are not read
+    assert first.outputs["analytics"]["rotation_config"] == {
+        "cluster_id": "2c7e4a90-8f1b-4d3c-9e6a-71b5c0d2e4f8",
+        "revoke": False,
+        "key_generation": 1,
+        "region_key_generations": {},
+        "rotation_trigger": "",
+        "aws.key_mode": "per-region",
+        "aws.primary_region": None,
+        "aws.byo_keys": {},
+        "gcp.byo_keys": {},
+        "gcp.key_locations": {},
+        "gcp.key_ring_name": None,
+        "gcp.crypto_key_name": None,
+        "vault.key_name": None,
+        "vault.key_collection": None,
+        "vault.key_collections": {},
+    }
+    config["cmek:clusters"][1]["revoke"] = True
+    config["cmek:clusters"][1]["key_generation"] = 1  # stated, unchanged: not a rotation
+    revoked = run_program(copy.deepcopy(config), secret_keys)
+    assert revoked.activation("analytics")["revoke"] is True
+    assert run_program.stack_reads == [THIS_STACK]
+
+    # The revoke is done: the record says so, and the program leaves what follows to the
+    # activation (which refuses any change after a revoke).
+    config["cmek:clusters"][1]["key_generation"] = 2
+    later = run_program(config, secret_keys)
+    assert later.activation("analytics")["revoke"] is True
+
+
+def test_a_rotation_of_another_cluster_does_not_block_a_revoke(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("aws-example")
+    run_program(copy.deepcopy(config), secret_keys)
+    config["cmek:clusters"][0]["key_generation"] = 2
+    config["cmek:clusters"][1]["revoke"] = True
+
+    run = run_program(config, secret_keys)
+
+    assert run.activation("analytics")["revoke"] is True
+    assert any(spec["key_spec"]["uri"].endswith(str(uuid.uuid5(uuid.NAMESPACE_URL, "payments-key-g2")))
+               for spec in run.activation("payments")["region_specs"])
+
+
+def test_unreadable_last_outputs_warn_and_leave_the_check_to_the_activation(
+    run_program: ProgramRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    config, secret_keys = stack_config("aws-example")
+    run_program(copy.deepcopy(config), secret_keys)
+    config["cmek:clusters"][1]["revoke"] = True
+    config["cmek:clusters"][1]["key_generation"] = 2
+    run_program.unreadable = True
+
+    with caplog.at_level("WARNING"):
+        run = run_program(config, secret_keys)
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        f"revoke: could not read the last outputs of stack {THIS_STACK}" in w
+        and "refused by the activation's check at preview instead" in w
+        for w in warnings
+    ), warnings
+    # Declared as configured: the activation's Check (tests/test_activation_*.py) refuses it.
+    assert run.activation("analytics")["revoke"] is True

@@ -38,6 +38,9 @@ ROTATED = ["--set", "clusters[0].key_generation=2"]
 REWRAPPED = [*ROTATED, "--set", "clusters[0].rotation_trigger=2026-q1"]
 REGION_ADDED = [*REWRAPPED, "--set", "clusters[0].add_regions={us-east-2: 3}"]
 REVOKED = [*REWRAPPED, "--set", "clusters[0].revoke=true"]
+REVOKED_AND_ROTATED = [*REVOKED, "--set", "clusters[0].key_generation=3"]
+REFUSED = ("revoke-with-rotation",)
+"""Steps expected to fail; the sequence goes on after them."""
 
 
 @dataclass
@@ -133,6 +136,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ste
         ("rewrap", REWRAPPED),
         ("add-region", REGION_ADDED),
         ("tidy", REWRAPPED),
+        ("revoke-with-rotation", REVOKED_AND_ROTATED),
         ("revoke-preview", [*REVOKED, "--preview"]),
         ("revoke", REVOKED),
         ("destroy-preview", [*REVOKED, "--destroy", "--preview"]),
@@ -140,7 +144,7 @@ def sequence(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ste
     ]
     for name, args in plan:
         steps[name] = run_rehearsal(state, root / f"{name}.json", *args)
-        if steps[name].returncode != 0:
+        if steps[name].returncode != 0 and name not in REFUSED:
             break
     steps["_root"] = Step(0, "", {}, {}, _files(state))
     yield steps
@@ -281,6 +285,18 @@ def test_preview_of_revoke_shows_the_plan_and_makes_no_mutating_call(sequence: d
     assert set(step.report["provider_rpcs"]) == {"Configure", "Check", "Diff"}
 
 
+def test_revoke_with_a_rotation_is_refused_by_key_before_anything_is_planned(sequence: dict[str, Step]) -> None:
+    """The last run exported key_generation 2; revoke plus generation 3 is refused by the
+    program itself: no resource is planned, no call is made, no file changes."""
+    step = sequence["revoke-with-rotation"]
+    assert step.returncode != 0
+    assert "cmek:clusters[0].key_generation: cannot change in the update that sets revoke to true" in step.output
+    assert "the last update applied 2, got 3; set it back to 2 to revoke now" in step.output
+    assert step.report["plan"] == [] and step.report["applied"] == []
+    assert [c for c in step.report["calls"] if c["mutating"]] == []
+    assert step.after == step.before
+
+
 def test_revoke_sends_exactly_one_revoke(sequence: dict[str, Step]) -> None:
     step = _ok(sequence["revoke"])
     assert step.mutating("aws") == []
@@ -320,7 +336,7 @@ def test_destroy_deletes_aliases_keeps_keys_and_leaves_cmek_on(sequence: dict[st
 
 def test_the_api_key_is_never_printed_or_stored(sequence: dict[str, Step]) -> None:
     steps = [s for name, s in sequence.items() if not name.startswith("_")]
-    assert len(steps) == 10
+    assert len(steps) == 11
     for step in steps:
         assert API_KEY not in step.output
         assert API_KEY not in json.dumps(step.report)

@@ -51,6 +51,9 @@ from .plan import DONE, SYMBOLS, PlanStep, changed_keys, contains_unknown, short
 from .state import ResourceState, StackState, reveal
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+ORGANIZATION = "organization"
+"""The organization the program is told it runs in (what a self-managed backend reports)."""
 PROVIDER_PREFIX = "pulumi:providers:"
 PROVIDER_KEY = "__provider"
 
@@ -160,6 +163,8 @@ class Engine(Mocks):
         with self._lock:
             token = args.token
             self.invokes.append(token)
+            if token == READ_STACK_OUTPUTS:
+                return self._read_stack_outputs(str(args.args.get("name", "")))
             try:
                 if token.startswith("aws:"):
                     return self._aws().invoke(token, args.args)
@@ -171,6 +176,14 @@ class Engine(Mocks):
             missing = RehearsalError(f"the rehearsal has no stand-in for the invoke {token}")
             self.errors.append(str(missing))
             raise missing
+
+    def _read_stack_outputs(self, name: str) -> Any:
+        """The engine's ``readStackOutputs`` for this stack: its outputs as of the last run
+        (what the state file holds; secrets stay sealed). Another stack's name fails the invoke."""
+        own = {self.prior.stack, f"{ORGANIZATION}/{self.prior.project}/{self.prior.stack}"}
+        if name not in own:
+            return {}, [("name", f"the rehearsal reads only its own stack's outputs, not {name!r}")]
+        return {"name": name, "outputs": dict(self.prior.outputs), "secretOutputNames": []}
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
         raise RehearsalError(f"{args.typ} {args.name}: reading existing resources (get/import) is not rehearsed")

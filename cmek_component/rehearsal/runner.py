@@ -33,7 +33,7 @@ from .aws_world import AwsWorld
 from .calls import Journal
 from .cloud_world import CloudWorld, Timings, new_api_key
 from .dynamic_host import DynamicProviderHost
-from .engine import DYNAMIC_PREFIX, Engine, Registration, RehearsalMonitor
+from .engine import DYNAMIC_PREFIX, ORGANIZATION, Engine, Registration, RehearsalMonitor
 from .errors import RehearsalError
 from .gcp_world import GcpWorld
 from .plan import PlanStep, render_table, summary
@@ -301,7 +301,8 @@ class Rehearsal:
         pulumi.runtime.reset_options(project=self.config.project, stack=self.config.stack, preview=preview)
         monitor = RehearsalMonitor(engine)
         pulumi.runtime.set_mocks(engine, project=self.config.project, stack=self.config.stack,
-                                 preview=preview, monitor=monitor, logger=self._program_logger())
+                                 preview=preview, monitor=monitor, logger=self._program_logger(),
+                                 organization=ORGANIZATION)
         pulumi.runtime.set_all_config(self.program_config(), secret_keys=self.config.secret_keys)
         main = self.config.main
         if not main.is_file():
@@ -358,10 +359,14 @@ class Rehearsal:
         preview_only = self.options.mode == "preview"
         if preview_only or not self.options.skip_preview:
             engine = self.new_engine(True, _copy_state(self.prior))
+            # Like Pulumi, a program that fails plans no delete: what it did not register yet is
+            # not gone from the program.
+            completed = False
             try:
                 report.outputs = self.run_program(engine, preview=True)
+                completed = True
             finally:
-                deletes = engine.plan_deletes()
+                deletes = engine.plan_deletes() if completed else []
                 report.plan = in_stack_order(engine.steps, engine.registered) + [step for step, _ in deletes]
             self.out(render_table(report.plan, "Plan (preview: nothing is changed)"))
             self.out()

@@ -89,11 +89,12 @@ class Recorder(pulumi.runtime.Mocks):
     """Mocks that record resources and invokes and answer with plausible ids and outputs.
 
     ``outputs`` maps a resource type token to a function computing extra outputs from
-    ``(name, inputs)``; ``calls`` maps an invoke token to a function computing its result.
+    ``(name, inputs)``; ``calls`` maps an invoke token to a function computing its result (a dict, or
+    ``(dict, [(property, reason)])`` for a failed invoke).
     """
 
     outputs: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
-    call_results: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    call_results: dict[str, Callable[[dict[str, Any]], Any]] = field(default_factory=dict)
     new: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     calls: list[RecordedCall] = field(default_factory=list)
     monitor: RecordingMonitor | None = None
@@ -106,7 +107,7 @@ class Recorder(pulumi.runtime.Mocks):
             state.update(extra(args.name, dict(args.inputs)))
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
         self.calls.append(RecordedCall(args.token, dict(args.args)))
         handler = self.call_results.get(args.token)
         return handler(dict(args.args)) if handler else {}
@@ -162,7 +163,9 @@ def pulumi_mocks() -> Iterator[Callable[..., Recorder]]:
         recorder = recorder or Recorder()
         monitor = RecordingMonitor(recorder)
         recorder.monitor = monitor
-        pulumi.runtime.set_mocks(recorder, project="cmek", stack="test", preview=preview, monitor=monitor)
+        pulumi.runtime.set_mocks(
+            recorder, project="cmek", stack="test", preview=preview, monitor=monitor, organization="organization"
+        )
         flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}
         pulumi.runtime.set_all_config(flat, secret_keys=secret_keys or [])
         return recorder
