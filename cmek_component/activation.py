@@ -207,7 +207,8 @@ class CmekActivationProvider(pulumi.dynamic.ResourceProvider):
         return DiffResult(changes=result.changes, replaces=list(result.replaces), delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """Preflight, adopt or enable, wait for ENABLED; the id is the cluster id."""
+        """Preflight, adopt or enable, wait for ENABLED; with ``revoke`` true, adopt a revoked
+        configuration or adopt the declared keys and revoke them. The id is the cluster id."""
         inputs = _parse(props)
         cmek = self._call(lambda runner: runner.create(), inputs)
         return CreateResult(inputs.cluster_id, outs=_outputs(inputs, cmek))

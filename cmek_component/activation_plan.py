@@ -156,6 +156,26 @@ def create_action(cmek: CmekInfo | None, inputs: ActivationInputs) -> CreateActi
     )
 
 
+CreateRevokedAction = Literal["adopt", "revoke"]
+
+
+def create_revoked_action(cmek: CmekInfo | None, inputs: ActivationInputs) -> CreateRevokedAction:
+    """Creating with ``revoke`` true (a cluster added to the stack already revoked, or to be
+    revoked now): ``adopt`` a configuration already revoking or revoked; ``revoke`` one enabled
+    (or enabling) with exactly the declared keys. Raises ``ActivationError`` when CMEK is not
+    enabled (nothing to revoke) or is enabled with other keys (revoking keys this stack does not
+    declare is left to the Cloud API or a stack that declares them)."""
+    if cmek is not None and cmek.status in _REVOKED_STATES:
+        return "adopt"
+    if cmek is None or create_action(cmek, inputs) == "enable":
+        status = "no CMEK configuration" if cmek is None else f"CMEK is {cmek.status}"
+        raise ActivationError(
+            f"cluster {inputs.cluster_id}: revoke is true but the cluster has {status}: there is "
+            "nothing to revoke. Set revoke to false to enable CMEK with the declared keys"
+        )
+    return "revoke"
+
+
 @dataclass(frozen=True)
 class UpdatePlan:
     """The API calls an update makes, in order: add regions, rotate, revoke."""

@@ -28,6 +28,7 @@ from cmek_component.activation_plan import (
     cluster_wait_needed,
     cmek_progress,
     create_action,
+    create_revoked_action,
     is_cluster_locked_message,
     is_kms_access_message,
     plan_update,
@@ -76,7 +77,8 @@ class ActivationRunner:
     # -- operations -------------------------------------------------------------------------
 
     def create(self) -> CmekInfo:
-        """Preflight, then adopt (same keys already enabled or enabling) or POST, then wait."""
+        """Preflight, then adopt (same keys already enabled or enabling) or POST, then wait.
+        With ``revoke`` true: adopt a revoked configuration, or adopt and revoke (PATCH cmek)."""
         cluster = self._get_cluster()
         problems = preflight_problems(cluster, self.inputs, creating=True)
         if problems:
@@ -84,6 +86,8 @@ class ActivationRunner:
         if cluster_wait_needed(cluster):
             self._await_cluster_created()
         cmek = self.client.get_cmek(self.cluster_id)
+        if self.inputs.revoke:
+            return self._create_revoked(cmek)
         if create_action(cmek, self.inputs) == "adopt":
             assert cmek is not None
             self.info(f"cluster {self.cluster_id}: CMEK is already {cmek.status} with these keys; adopting it")
@@ -96,6 +100,23 @@ class ActivationRunner:
                 took_effect=self._cmek_has_declared_keys,
             )
         return self._await_cmek("ENABLED", dict(self.inputs.specs_by_region), first)
+
+    def _create_revoked(self, cmek: CmekInfo | None) -> CmekInfo:
+        """Creating with ``revoke`` true: adopt a revoked configuration, or adopt the declared
+        keys (waiting for ENABLED if they are still enabling) and revoke them."""
+        action = create_revoked_action(cmek, self.inputs)
+        assert cmek is not None
+        first: CmekInfo | None = cmek
+        if action == "adopt":
+            self.info(f"cluster {self.cluster_id}: CMEK is already {cmek.status}; adopting it (revoke: true)")
+        else:
+            if cmek.status != "ENABLED":
+                cmek = self._await_cmek("ENABLED", dict(self.inputs.specs_by_region), cmek)
+            self.info(f"cluster {self.cluster_id}: CMEK is ENABLED with these keys; adopting it and revoking it (revoke: true)")
+            first = self._mutate(
+                "revoke CMEK", lambda: self.client.revoke_cmek(self.cluster_id), took_effect=self._cmek_revoked
+            )
+        return self._await_cmek("REVOKED", {info.region: None for info in cmek.region_infos}, first)
 
     def update(self, old: ActivationInputs) -> CmekInfo:
         """Add regions (PATCH cluster), rotate (PUT), or revoke (PATCH cmek); then wait."""

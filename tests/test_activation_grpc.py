@@ -131,6 +131,46 @@ def test_revoke_patches_cmek_and_can_never_be_undone(activation_stack: Activatio
     assert "revoke: cannot be set back to false" in failure.value.last_line
 
 
+def test_create_with_revoke_adopts_the_declared_keys_and_revokes_them(activation_stack: ActivationStack) -> None:
+    """A cluster added to the stack with revoke: true (an incident on a cluster not yet managed
+    here) is revoked, not left enabled."""
+    props = activation_props(seeds.AWS_SINGLE)
+    activation_stack.sim.enable_out_of_band(seeds.AWS_SINGLE, props["region_specs"])
+    activation_stack.sim.advance(1)
+
+    _, outs = activation_stack.create({**props, "revoke": True})
+
+    assert activation_stack.mutations() == [("PATCH", f"/api/v1/clusters/{seeds.AWS_SINGLE}/cmek")]
+    assert activation_stack.sim.mutating_requests()[-1].body == {"action": "REVOKE"}
+    assert outs["status"] == "REVOKED" and outs["revoke"] is True
+    assert activation_stack.host.wait_for_stderr("adopting it and revoking it (revoke: true)")
+
+
+def test_create_with_revoke_adopts_a_configuration_already_revoked(activation_stack: ActivationStack) -> None:
+    props = activation_props(seeds.AWS_SINGLE)
+    activation_stack.sim.enable_out_of_band(seeds.AWS_SINGLE, props["region_specs"])
+    activation_stack.sim.advance(1)
+    CloudApiClient(SECRET_API_KEY, activation_stack.server.url).revoke_cmek(seeds.AWS_SINGLE)
+    activation_stack.sim.advance(60)
+    before = activation_stack.mutations()
+
+    _, outs = activation_stack.create({**props, "revoke": True})
+
+    assert activation_stack.mutations() == before  # nothing sent: adopted as it is
+    assert outs["status"] == "REVOKED"
+
+
+def test_create_with_revoke_refuses_a_cluster_without_cmek(activation_stack: ActivationStack) -> None:
+    with pytest.raises(ProviderRpcError) as failure:
+        activation_stack.create({**activation_props(seeds.AWS_SINGLE), "revoke": True})
+
+    assert (
+        f"cluster {seeds.AWS_SINGLE}: revoke is true but the cluster has no CMEK configuration: there is "
+        "nothing to revoke. Set revoke to false to enable CMEK with the declared keys"
+    ) in failure.value.last_line
+    assert activation_stack.mutations() == []
+
+
 def test_revoke_with_a_key_change_is_refused_by_check(activation_stack: ActivationStack) -> None:
     props = activation_props(seeds.AWS_SINGLE)
     check = activation_stack.host.check(props, {**activation_props(seeds.AWS_SINGLE, generation=2), "revoke": True})
