@@ -4,7 +4,7 @@
    (``cmek_component.config``; reference in ``README.md, "Configuration reference"``).
 2. Checks every cluster the way its ``ClusterCmek`` will (cluster facts, then the AWS or GCP
    plan), still without declaring anything. When a cluster sets ``revoke: true``, also reads
-   the stack's last outputs (``pulumi:pulumi:readStackOutputs``, a read) and refuses any key of
+   the stack's last outputs (``cmek_component.last_update``, a read) and refuses any key of
    ``cmek_component.revoke_guard.ROTATION_KEYS`` changed since: a revoke is the only change of
    its update. All problems from steps 1 and 2 are reported at once, each named by its key
    (``cmek:clusters[1].aws.key_mode: ...``), before any resource is declared.
@@ -26,12 +26,13 @@ client and the activation's provider read ``cockroach:apiKey`` (secret) or
 from __future__ import annotations
 
 import gc
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.runtime.config as runtime_config
 
-from cmek_component import component, revoke_guard
+from cmek_component import component, last_update, revoke_guard
 from cmek_component.component import ClusterCmek, ClusterFactsError, resolve_cluster_facts
 from cmek_component.config import ClusterConfig, ConfigError, parse_stack_config
 from cmek_component.manifest import Problem, SpecError, SpecProblems
@@ -99,10 +100,22 @@ def _under(cluster: ClusterConfig, problems: list[Problem]) -> list[Problem]:
     return [Problem(f"{cluster.key}.{p.field}", p.message) for p in problems]
 
 
-def cluster_problems(cluster: ClusterConfig, reader: CachedClusterReader) -> list[Problem]:
-    """What ``ClusterCmek`` would refuse for this cluster, found without declaring anything."""
+def revoke_problems(cluster: ClusterConfig, last: Mapping[str, Any] | None, cloud: str | None) -> list[Problem]:
+    """A revoke combined with a rotation since the last update, named by key."""
+    return revoke_guard.revoke_with_rotation_problems(
+        cluster.key, cluster.args, last, stack_defaults=cluster.stack_defaults, secret=cluster.secret, cloud=cloud
+    )
+
+
+def cluster_problems(
+    cluster: ClusterConfig, reader: CachedClusterReader, last: Mapping[str, Any] | None = None
+) -> list[Problem]:
+    """What ``ClusterCmek`` would refuse for this cluster, found without declaring anything;
+    ``last``: the cluster's ``rotation_config`` from the last update, for the revoke check."""
+    problems: list[Problem] = []
     try:
         facts = resolve_cluster_facts(cluster.args, lambda: reader)
+        problems += revoke_problems(cluster, last, facts.cloud)
         if facts.cloud == "AWS":
             from cmek_component import aws
 
@@ -112,52 +125,12 @@ def cluster_problems(cluster: ClusterConfig, reader: CachedClusterReader) -> lis
 
             gcp.plan_gcp(facts, cluster.args)
     except SpecProblems as error:
-        return _under(cluster, error.problems)
+        return problems + _under(cluster, error.problems)
     except SpecError as error:
-        return _under(cluster, [Problem(error.field, f"{error.rule}, got {error.value!r}")])
+        return problems + _under(cluster, [Problem(error.field, f"{error.rule}, got {error.value!r}")])
     except ClusterFactsError as error:
         raise pulumi.RunError(f"{cluster.key}.{error}") from None
-    return []
-
-
-READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
-"""The engine's built-in invoke that reads a stack's outputs as of its last update (what a
-``StackReference`` reads); it changes nothing."""
-
-
-def this_stack() -> str:
-    """The fully qualified name of this stack, ``<organization>/<project>/<stack>`` (a CLI too
-    old to tell the program its organization: the stack name alone, which backends resolve
-    within the current project)."""
-    organization = pulumi.get_organization()
-    if not organization:
-        return pulumi.get_stack()
-    return f"{organization}/{pulumi.get_project()}/{pulumi.get_stack()}"
-
-
-def last_rotation_configs(clusters: list[ClusterConfig]) -> dict[str, Any]:
-    """Each cluster's ``rotation_config`` as this stack's last update exported it, by resource
-    name; read only when a cluster sets ``revoke: true`` (empty otherwise).
-
-    When the outputs cannot be read, a warning says so and the activation's check (at preview,
-    before any mutating call) remains what refuses a revoke combined with a rotation."""
-    if not any(cluster.args.get("revoke") is True for cluster in clusters):
-        return {}
-    try:
-        result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": this_stack()})
-    except Exception as error:  # noqa: BLE001 - any failure only skips this early check
-        pulumi.log.warn(
-            f"revoke: could not read the last outputs of stack {this_stack()} ({error}); a rotation "
-            "combined with this revoke will be refused by the activation's check at preview instead"
-        )
-        return {}
-    outputs = (result.value or {}).get("outputs") or {}
-    found: dict[str, Any] = {}
-    for cluster in clusters:
-        exported = outputs.get(cluster.name)
-        if isinstance(exported, dict):
-            found[cluster.name] = exported.get(revoke_guard.RECORD_OUTPUT)
-    return found
+    return problems
 
 
 def load_clusters(reader: CachedClusterReader) -> list[ClusterConfig]:
@@ -165,13 +138,10 @@ def load_clusters(reader: CachedClusterReader) -> list[ClusterConfig]:
     values, secret_keys = read_stack_config()
     try:
         clusters = parse_stack_config(values, secret_keys=secret_keys, project=pulumi.get_project())
-        last = last_rotation_configs(clusters)
+        last = last_update.last_rotation_configs(clusters)
         problems = [
-            problem
-            for cluster in clusters
-            for problem in revoke_guard.revoke_with_rotation_problems(cluster.key, cluster.args, last.get(cluster.name))
+            problem for cluster in clusters for problem in cluster_problems(cluster, reader, last.get(cluster.name))
         ]
-        problems += [problem for cluster in clusters for problem in cluster_problems(cluster, reader)]
         if problems:
             raise ConfigError(problems)
     except ConfigError as error:
@@ -192,7 +162,8 @@ def declare_cluster(cluster: ClusterConfig, reader: CachedClusterReader) -> Clus
 def cluster_outputs(cluster: ClusterConfig, cmek: ClusterCmek) -> dict[str, Any]:
     outputs: dict[str, Any] = {"cluster_id": cluster.args["cluster_id"]}
     outputs.update({name: getattr(cmek, name) for name in OUTPUTS})
-    outputs[revoke_guard.RECORD_OUTPUT] = revoke_guard.rotation_config(cluster.args)
+    record = revoke_guard.rotation_config(cluster.args)
+    outputs[revoke_guard.RECORD_OUTPUT] = pulumi.Output.secret(record) if cluster.secret else record
     return outputs
 
 

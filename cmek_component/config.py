@@ -31,6 +31,7 @@ is declared. Values of secret keys never appear in a message.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import json
@@ -294,6 +295,12 @@ class ClusterConfig:
     args: ClusterCmekArgs
     key: str
     """Where the cluster is configured, such as ``cmek:clusters[1]`` (prefix of error paths)."""
+    stack_defaults: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Options of ``args`` taken from a stack-wide default, by path (``aws.key_mode``) -> the
+    configuration key that set them (``cmek:aws.key_mode``)."""
+    secret: bool = False
+    """Whether ``args`` came from secret configuration (``cmek:clusters``, ``cmek:aws`` or
+    ``cmek:gcp`` set with ``--secret``): their values must not appear in messages or outputs."""
 
 
 _INVALID = object()
@@ -642,6 +649,7 @@ def parse_stack_config(
     checker.secret = clusters_path in secret_keys
     raw_clusters = _decode(own.get(CLUSTERS))
     parsed: list[tuple[str, dict[str, Any]]] = []
+    stack_defaults: dict[str, dict[str, str]] = {}
     if CLUSTERS not in own:
         checker.add(
             clusters_path,
@@ -662,11 +670,16 @@ def parse_stack_config(
             if checked is _INVALID:
                 continue
             cluster = cast(dict[str, Any], checked)
-            _merge_defaults(checker, cluster, defaults, path)
+            taken = _merge_defaults(checker, cluster, defaults, path)
             _check_cluster(checker, cluster, path)
             parsed.append((path, cluster))
+            stack_defaults[path] = {option: f"{project}:{option}" for option in taken}
 
-    results = _check_across_clusters(checker, parsed)
+    secret = any(f"{project}:{key}" in secret_keys for key in PROJECT_KEYS)
+    results = [
+        ClusterConfig(found.name, found.args, found.key, stack_defaults.get(found.key, {}), secret)
+        for found in _check_across_clusters(checker, parsed)
+    ]
     if checker.problems:
         raise ConfigError(checker.problems)
     return results
@@ -691,9 +704,11 @@ def _check_provider_key(checker: _Checker, full_key: str, key: str, raw: object,
         checker.unknown_key(full_key, key, PROVIDER_KEYS)
 
 
-def _merge_defaults(checker: _Checker, cluster: dict[str, Any], defaults: Mapping[str, dict[str, Any]], path: str) -> None:
+def _merge_defaults(checker: _Checker, cluster: dict[str, Any], defaults: Mapping[str, dict[str, Any]], path: str) -> list[str]:
     """Puts the stack-wide ``aws``/``gcp`` options under the cluster's own; rejects options for
-    the other cloud when ``cloud`` is given."""
+    the other cloud when ``cloud`` is given. Returns the options taken from the stack-wide
+    defaults (``aws.key_mode`` ...; ``tags`` only when the cluster has none of its own)."""
+    taken: list[str] = []
     cloud = cluster.get("cloud")
     for cloud_key, cloud_name in (("aws", "AWS"), ("gcp", "GCP")):
         if cloud is not None and cloud != cloud_name:
@@ -708,12 +723,15 @@ def _merge_defaults(checker: _Checker, cluster: dict[str, Any], defaults: Mappin
         if not stack_options:
             continue
         merged = dict(stack_options)
-        for key, value in cluster.get(cloud_key, {}).items():
+        own_options = cluster.get(cloud_key, {})
+        taken += [f"{cloud_key}.{key}" for key in stack_options if key not in own_options]
+        for key, value in own_options.items():
             if key == "tags" and isinstance(merged.get("tags"), dict):
                 merged["tags"] = {**merged["tags"], **value}
             else:
                 merged[key] = value
         cluster[cloud_key] = merged
+    return taken
 
 
 def _check_region_names(checker: _Checker, cloud: str | None, named: Iterable[tuple[str, str]]) -> None:

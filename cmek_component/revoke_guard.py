@@ -31,17 +31,26 @@ ROTATION_KEYS: dict[str, Any] = {
     "aws.key_mode": "multi-region",
     "aws.primary_region": None,
     "aws.byo_keys": {},
+    "aws.role_name": None,
+    "aws.role_path": None,
+    "gcp.project": None,
     "gcp.byo_keys": {},
     "gcp.key_locations": {},
     "gcp.key_ring_name": None,
     "gcp.crypto_key_name": None,
+    "gcp.service_account_id": None,
+    "vault.mount_path": None,
+    "vault.namespace": None,
+    "vault.kms_name": None,
     "vault.key_name": None,
     "vault.key_collection": None,
     "vault.key_collections": {},
 }
-"""Cluster keys (paths under ``cmek:clusters[i]``) that choose the keys the cluster uses or
-re-wrap them, each with the value its absence means. ``None``: a default computed elsewhere;
-a change from unset to set still counts as a change."""
+"""Cluster keys (paths under ``cmek:clusters[i]``) that choose the keys the cluster uses, the
+identity CockroachDB Cloud uses them as, or re-wrap them; each with the value its absence
+means. ``None``: a default computed elsewhere; a change from unset to set still counts."""
+
+_CLOUD_OF_PREFIX = {"aws.": "AWS", "gcp.": "GCP"}
 
 
 def _value(args: Mapping[str, Any], path: str) -> Any:
@@ -68,42 +77,69 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _shown(value: Any) -> str:
-    return "not set" if value is None else repr(value)
+def _shown(value: Any, secret: bool) -> str:
+    if value is None:
+        return "not set"
+    return "[secret]" if secret else repr(value)
 
 
-def _undo(value: Any) -> str:
-    return "remove it" if value is None else f"set it back to {value!r}"
+def _undo(value: Any, secret: bool) -> str:
+    if value is None or value == {}:
+        return "remove it"
+    return "restore its last value" if secret else f"set it back to {value!r}"
+
+
+def _applies(path: str, cloud: str | None) -> bool:
+    """Options of the other cloud play no part once the cluster's cloud is known."""
+    for prefix, owner in _CLOUD_OF_PREFIX.items():
+        if path.startswith(prefix):
+            return cloud is None or cloud == owner
+    return True
 
 
 def revoke_with_rotation_problems(
-    cluster_key: str, args: ClusterCmekArgs, last: Mapping[str, Any] | None
+    cluster_key: str,
+    args: ClusterCmekArgs,
+    last: Mapping[str, Any] | None,
+    *,
+    stack_defaults: Mapping[str, str] | None = None,
+    secret: bool = False,
+    cloud: str | None = None,
 ) -> list[Problem]:
     """One problem per rotation key changed in an update that sets ``revoke`` to true.
 
-    ``cluster_key`` prefixes each problem's key (``cmek:clusters[1]``); ``last`` is the
-    cluster's :func:`rotation_config` as the last update exported it (``None`` when there is
-    none). Nothing is compared when ``revoke`` is false, when the last update had already
-    revoked (that revoke is done; the activation refuses any later change), or when ``last``
-    belongs to another cluster id.
+    ``cluster_key`` prefixes each problem's key (``cmek:clusters[1]``), except for options taken
+    from a stack-wide default (``stack_defaults``: path -> ``cmek:aws.key_mode``), which are
+    named by that key. ``last`` is the cluster's :func:`rotation_config` as the last update
+    exported it (``None`` when there is none). ``secret``: values are shown as ``[secret]``.
+    ``cloud`` (``AWS``/``GCP``, when known): the other cloud's options are not compared.
+    Nothing is compared when ``revoke`` is false, when the last update had already revoked
+    (that revoke is done; the activation refuses any later change), or when ``last`` belongs
+    to another cluster id.
     """
+    defaults_from = stack_defaults or {}
     if args.get("revoke") is not True or not isinstance(last, Mapping):
         return []
     if last.get("revoke") is True or str(last.get("cluster_id", "")).lower() != args["cluster_id"].lower():
         return []
     problems = []
     for path, default in ROTATION_KEYS.items():
+        if not _applies(path, cloud):
+            continue
         before = _plain(last.get(path))
         before = default if before is None else before
         now = _value(args, path)
-        if now != before:
-            problems.append(
-                Problem(
-                    f"{cluster_key}.{path}",
-                    f"cannot change in the update that sets revoke to true (a revoke must be the only "
-                    f"change of its update): the last update applied {_shown(before)}, got {_shown(now)}; "
-                    f"{_undo(before)} to revoke now, or set revoke to false and apply "
-                    "this change first",
-                )
+        if now == before:
+            continue
+        key = defaults_from.get(path)
+        whose = f" for {cluster_key}" if key else ""
+        problems.append(
+            Problem(
+                key or f"{cluster_key}.{path}",
+                f"cannot change in the update that sets revoke to true{whose} (a revoke must be the "
+                f"only change of its update): the last update applied {_shown(before, secret)}, got "
+                f"{_shown(now, secret)}; {_undo(before, secret)} to revoke now, or set revoke to false "
+                "and apply this change first",
             )
+        )
     return problems

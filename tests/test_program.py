@@ -9,6 +9,7 @@ example stacks give every cluster fact, so the program must not need the Cloud A
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import runpy
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pulumi
 import pulumi.runtime
 import pytest
@@ -42,6 +44,29 @@ CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 CUSTOMER_ACCOUNT = "111122223333"
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 THIS_STACK = "organization/cmek/test"
+
+
+class EngineRpcError(grpc.RpcError):
+    """What the engine's monitor raises for a failed invoke: a gRPC error with a status code
+    and details (``grpc.Call``'s two methods the SDK reads)."""
+
+    def __init__(self, details: str) -> None:
+        super().__init__(details)
+        self._details = details
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self._details
+
+
+def _note_secret(item: pulumi.Output[Any], where: tuple[str, str], found: set[tuple[str, str]]) -> pulumi.Output[None]:
+    async def note() -> None:
+        if await item.is_secret():
+            found.add(where)
+
+    return pulumi.Output.from_input(asyncio.ensure_future(note()))
 
 
 def stack_config(stack: str) -> tuple[dict[str, Any], list[str]]:
@@ -129,19 +154,21 @@ class ProgramRunner:
 
     Like a stack, the runner keeps the outputs of its last successful run and answers the
     engine's ``pulumi:pulumi:readStackOutputs`` invoke for this stack with them
-    (``stack_reads`` records every name asked for); ``unreadable`` makes that invoke fail."""
+    (``stack_reads`` records every name asked for). Only names in ``readable_names`` can be
+    read; another name fails the invoke the way the engine does (a gRPC error)."""
 
     def __init__(self, install: Callable[..., Recorder]) -> None:
         self.install = install
         self.recorder: Recorder | None = None
         self.last_outputs: dict[str, Any] = {}
         self.stack_reads: list[str] = []
-        self.unreadable = False
+        self.readable_names: set[str] = {THIS_STACK}
+        self.secret_outputs: set[tuple[str, str]] = set()
 
     def _read_stack_outputs(self, args: dict[str, Any]) -> Any:
         self.stack_reads.append(args["name"])
-        if self.unreadable or args["name"] != THIS_STACK:
-            return {}, [("name", f"stack {args['name']} not found")]  # the invoke fails
+        if args["name"] not in self.readable_names:
+            raise EngineRpcError(f"stack '{args['name']}' not found")
         return {"name": args["name"], "outputs": self.last_outputs, "secretOutputNames": []}
 
     def __call__(self, config: dict[str, Any], secret_keys: list[str]) -> ProgramRun:
@@ -150,13 +177,21 @@ class ProgramRunner:
         recorder = self.recorder = self.install(recorder=recorder, config=config, secret_keys=secret_keys)
         exported: dict[str, Any] = {}
 
+        secret: set[tuple[str, str]] = set()
+
         @pulumi.runtime.test
         def program() -> pulumi.Output[None]:
             runpy.run_path(str(PROGRAM), run_name="__main__")
             outputs = pulumi.runtime.get_root_resource().outputs  # type: ignore[union-attr]
-            return pulumi.Output.from_input(outputs).apply(exported.update)
+            checks = []
+            for name, value in outputs.items():
+                for key, item in value.items() if isinstance(value, dict) else ():
+                    if isinstance(item, pulumi.Output):
+                        checks.append(_note_secret(item, (name, key), secret))
+            return pulumi.Output.all(pulumi.Output.from_input(outputs).apply(exported.update), *checks).apply(lambda _: None)
 
         program()
+        self.secret_outputs = secret
         self.last_outputs = copy.deepcopy(exported)
         return ProgramRun(recorder, exported)
 
@@ -481,6 +516,8 @@ def test_revoke_changes_only_the_activations_revoke_input(run_program: ProgramRu
 # Revoke with a rotation: refused by key against the stack's last outputs, before any resource
 # ---------------------------------------------------------------------------------------------
 
+CHANGE_FIRST = "to revoke now, or set revoke to false and apply this change first"
+
 
 def _revoke_with(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
     def both(config: dict[str, Any]) -> None:
@@ -497,20 +534,19 @@ def _revoke_with(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str
             _set(["cmek:clusters", 1, "key_generation"], 2),
             "cmek:clusters[1].key_generation: cannot change in the update that sets revoke to true "
             "(a revoke must be the only change of its update): the last update applied 1, got 2; set it "
-            "back to 1 to revoke now, or set revoke to false and apply this change first",
+            f"back to 1 {CHANGE_FIRST}",
         ),
         (
             _set(["cmek:clusters", 1, "rotation_trigger"], "2026-11-28"),
             "cmek:clusters[1].rotation_trigger: cannot change in the update that sets revoke to true "
             "(a revoke must be the only change of its update): the last update applied '', got "
-            "'2026-11-28'; set it back to '' to revoke now, or set revoke to false and apply this change first",
+            f"'2026-11-28'; set it back to '' {CHANGE_FIRST}",
         ),
         (
             _set(["cmek:clusters", 1, "region_key_generations"], {"us-east-1": 2}),
             "cmek:clusters[1].region_key_generations: cannot change in the update that sets revoke to "
             "true (a revoke must be the only change of its update): the last update applied {}, got "
-            "{'us-east-1': 2}; set it back to {} to revoke now, or set revoke to false and apply this "
-            "change first",
+            f"{{'us-east-1': 2}}; remove it {CHANGE_FIRST}",
         ),
         (
             _set(
@@ -519,8 +555,14 @@ def _revoke_with(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str
             ),
             "cmek:clusters[1].aws.byo_keys: cannot change in the update that sets revoke to true",
         ),
+        (
+            _set(["cmek:clusters", 1, "aws", "role_name"], "crdb-cmek-analytics-2"),
+            "cmek:clusters[1].aws.role_name: cannot change in the update that sets revoke to true "
+            "(a revoke must be the only change of its update): the last update applied "
+            f"'crdb-cmek-analytics', got 'crdb-cmek-analytics-2'; set it back to 'crdb-cmek-analytics' {CHANGE_FIRST}",
+        ),
     ],
-    ids=["key-generation", "rotation-trigger", "region-key-generation", "byo-keys"],
+    ids=["key-generation", "rotation-trigger", "region-key-generation", "byo-keys", "role-name"],
 )
 def test_revoke_with_a_rotation_names_the_key_before_any_resource_is_declared(
     run_program: ProgramRunner, change: Callable[[dict[str, Any]], None], expected: str
@@ -529,8 +571,7 @@ def test_revoke_with_a_rotation_names_the_key_before_any_resource_is_declared(
     also rotates is refused by the program, not by the activation later."""
     config, secret_keys = stack_config("aws-example")
     run_program(copy.deepcopy(config), secret_keys)
-    change_and_revoke = _revoke_with(change)
-    change_and_revoke(config)
+    _revoke_with(change)(config)
 
     with pytest.raises(pulumi.RunError) as caught:
         run_program(config, secret_keys)
@@ -555,14 +596,22 @@ def test_revoke_alone_passes_the_check_and_a_later_rotation_is_not_compared(run_
         "aws.key_mode": "per-region",
         "aws.primary_region": None,
         "aws.byo_keys": {},
+        "aws.role_name": "crdb-cmek-analytics",
+        "aws.role_path": None,
+        "gcp.project": None,
         "gcp.byo_keys": {},
         "gcp.key_locations": {},
         "gcp.key_ring_name": None,
         "gcp.crypto_key_name": None,
+        "gcp.service_account_id": None,
+        "vault.mount_path": None,
+        "vault.namespace": None,
+        "vault.kms_name": None,
         "vault.key_name": None,
         "vault.key_collection": None,
         "vault.key_collections": {},
     }
+    assert ("analytics", "rotation_config") not in run_program.secret_outputs
     config["cmek:clusters"][1]["revoke"] = True
     config["cmek:clusters"][1]["key_generation"] = 1  # stated, unchanged: not a rotation
     revoked = run_program(copy.deepcopy(config), secret_keys)
@@ -589,6 +638,84 @@ def test_a_rotation_of_another_cluster_does_not_block_a_revoke(run_program: Prog
                for spec in run.activation("payments")["region_specs"])
 
 
+def test_a_renamed_cluster_is_compared_by_its_cluster_id(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("aws-example")
+    run_program(copy.deepcopy(config), secret_keys)
+    config["cmek:clusters"][1]["name"] = "analytics-eu"
+    config["cmek:clusters"][1]["revoke"] = True
+    config["cmek:clusters"][1]["key_generation"] = 2
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+
+    assert "  cmek:clusters[1].key_generation: cannot change in the update that sets revoke to true" in str(caught.value)
+
+
+def test_a_stack_wide_default_is_named_by_its_own_key(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("aws-example")
+    config["cmek:aws"] = {"key_mode": "per-region"}
+    del config["cmek:clusters"][1]["aws"]["key_mode"]  # analytics takes the stack-wide default
+    run_program(copy.deepcopy(config), secret_keys)
+    config["cmek:aws"] = {"key_mode": "single"}
+    config["cmek:clusters"][1]["revoke"] = True
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+
+    assert (
+        "  cmek:aws.key_mode: cannot change in the update that sets revoke to true for cmek:clusters[1] "
+        "(a revoke must be the only change of its update): the last update applied 'per-region', got "
+        f"'single'; set it back to 'per-region' {CHANGE_FIRST}"
+    ) in str(caught.value).splitlines()
+
+
+def test_a_gcp_cluster_compares_its_own_cloud_options_only(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("gcp-example")
+    config["cmek:aws"] = {"key_mode": "per-region"}  # stack-wide AWS default: no part of a GCP cluster
+    run_program(copy.deepcopy(config), secret_keys)
+    config["cmek:aws"] = {"key_mode": "single"}
+    config["cmek:clusters"][0]["revoke"] = True
+    config["cmek:clusters"][0].setdefault("gcp", {})["crypto_key_name"] = "cmek-key-2"
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+
+    lines = str(caught.value).splitlines()[1:]
+    assert [line.split(": ", 1)[0] for line in lines] == ["  cmek:clusters[0].gcp.crypto_key_name"], lines
+
+
+def test_secret_cluster_config_stays_secret_in_the_record_and_the_message(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("aws-example")
+    secret_keys = [*secret_keys, "cmek:clusters"]
+    run_program(copy.deepcopy(config), secret_keys)
+    assert ("analytics", "rotation_config") in run_program.secret_outputs
+    config["cmek:clusters"][1]["revoke"] = True
+    config["cmek:clusters"][1]["rotation_trigger"] = "incident-4711-trigger"
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+
+    message = str(caught.value)
+    assert "  cmek:clusters[1].rotation_trigger: cannot change in the update that sets revoke to true" in message
+    assert "got [secret]; restore its last value to revoke now" in message
+    assert "incident-4711-trigger" not in message
+
+
+def test_the_bare_stack_name_is_tried_when_the_qualified_one_cannot_be_read(run_program: ProgramRunner) -> None:
+    """A self-managed backend in its legacy layout knows the stack by its bare name only."""
+    config, secret_keys = stack_config("aws-example")
+    run_program(copy.deepcopy(config), secret_keys)
+    run_program.readable_names = {"test"}
+    config["cmek:clusters"][1]["revoke"] = True
+    config["cmek:clusters"][1]["key_generation"] = 2
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+
+    assert run_program.stack_reads == [THIS_STACK, "test"]
+    assert "  cmek:clusters[1].key_generation: cannot change" in str(caught.value)
+
+
 def test_unreadable_last_outputs_warn_and_leave_the_check_to_the_activation(
     run_program: ProgramRunner, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -596,16 +723,37 @@ def test_unreadable_last_outputs_warn_and_leave_the_check_to_the_activation(
     run_program(copy.deepcopy(config), secret_keys)
     config["cmek:clusters"][1]["revoke"] = True
     config["cmek:clusters"][1]["key_generation"] = 2
-    run_program.unreadable = True
+    run_program.readable_names = set()
 
     with caplog.at_level("WARNING"):
         run = run_program(config, secret_keys)
 
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any(
-        f"revoke: could not read the last outputs of stack {THIS_STACK}" in w
+        f"revoke: could not read the last outputs of this stack ({THIS_STACK}: invoke of {READ_STACK_OUTPUTS} "
+        f"failed: stack '{THIS_STACK}' not found; test: invoke of {READ_STACK_OUTPUTS} failed: stack 'test' "
+        "not found)" in w
         and "refused by the activation's check at preview instead" in w
         for w in warnings
     ), warnings
     # Declared as configured: the activation's Check (tests/test_activation_*.py) refuses it.
+    assert run.activation("analytics")["revoke"] is True
+
+
+def test_a_revoking_cluster_without_a_record_gets_a_warning(
+    run_program: ProgramRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stack never updated (the engine answers with no outputs), or outputs of an older version."""
+    config, secret_keys = stack_config("aws-example")
+    config["cmek:clusters"][1]["revoke"] = True
+
+    with caplog.at_level("WARNING"):
+        run = run_program(config, secret_keys)
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        "revoke: cmek:clusters[1] (cluster 2c7e4a90-8f1b-4d3c-9e6a-71b5c0d2e4f8) has no rotation_config in "
+        "this stack's last outputs" in w
+        for w in warnings
+    ), warnings
     assert run.activation("analytics")["revoke"] is True

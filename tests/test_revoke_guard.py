@@ -115,3 +115,44 @@ def test_the_rule_is_pure_logic() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert json.loads(result.stdout) == [False, False, False]
+
+
+def test_the_other_clouds_options_are_not_compared_once_the_cloud_is_known() -> None:
+    """Stack-wide ``cmek:aws`` defaults are merged into a cluster whose cloud comes from the API."""
+    last = _as_exported(rotation_config(_args(aws={"key_mode": "per-region"})))
+    args = _args(revoke=True, aws={"key_mode": "single"})
+
+    assert revoke_with_rotation_problems(KEY, args, last, cloud="GCP") == []
+    assert _fields(revoke_with_rotation_problems(KEY, args, last, cloud="AWS")) == [f"{KEY}.aws.key_mode"]
+    assert _fields(revoke_with_rotation_problems(KEY, args, last)) == [f"{KEY}.aws.key_mode"]
+
+
+def test_a_stack_wide_default_is_named_by_its_key_and_secret_values_are_hidden() -> None:
+    last = _as_exported(rotation_config(_args(aws={"key_mode": "per-region"})))
+
+    [problem] = revoke_with_rotation_problems(
+        KEY, _args(revoke=True, aws={"key_mode": "single"}), last,
+        stack_defaults={"aws.key_mode": "cmek:aws.key_mode"}, secret=True,
+    )
+
+    assert problem.field == "cmek:aws.key_mode"
+    assert problem.message.startswith("cannot change in the update that sets revoke to true for cmek:clusters[0] ")
+    assert "the last update applied [secret], got [secret]; restore its last value to revoke now" in problem.message
+    assert "single" not in problem.message and "per-region" not in problem.message
+
+
+def test_stating_a_computed_default_explicitly_counts_as_a_change() -> None:
+    """Defaults computed elsewhere (``None`` here) cannot be told from a new value: stating one
+    beside a revoke is refused, and the message says to remove it."""
+    last = _as_exported(rotation_config(_args()))
+
+    [problem] = revoke_with_rotation_problems(KEY, _args(revoke=True, gcp={"key_locations": {"us-east1": "us-east1"}}), last)
+
+    assert problem.field == f"{KEY}.gcp.key_locations"
+    assert "the last update applied {}, got {'us-east1': 'us-east1'}; remove it to revoke now" in problem.message
+
+
+def test_the_key_mode_default_is_the_aws_plans_default() -> None:
+    from cmek_component.aws import DEFAULT_KEY_MODE
+
+    assert ROTATION_KEYS["aws.key_mode"] == DEFAULT_KEY_MODE

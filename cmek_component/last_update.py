@@ -1,0 +1,95 @@
+"""What this stack's last update exported, read back by the stack program for its revoke check.
+
+The program reads its own stack's outputs with the engine's built-in invoke
+``pulumi:pulumi:readStackOutputs`` (the read a ``StackReference`` makes; it changes nothing),
+only when a cluster sets ``revoke: true``. It gets the outputs of the last update whose program
+completed. Anything that keeps them from being read (a backend that refuses the name, an engine
+without the invoke) ends in a warning, never in a failure: the activation's own check at preview
+still refuses a revoke combined with other changes.
+
+The invoke's failure handling relies on the pinned SDK (``pulumi==3.272.0``): a failed invoke is
+raised to the caller and not recorded as an unhandled error of the program.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+
+from cmek_component.config import ClusterConfig
+from cmek_component.revoke_guard import RECORD_OUTPUT
+
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+"""The engine's built-in invoke that reads a stack's outputs as of its last update."""
+
+
+def stack_names() -> list[str]:
+    """The names this stack can be read by, most precise first: ``<organization>/<project>/
+    <stack>`` (when the CLI tells the program its organization), then the bare stack name,
+    which backends resolve within the current project (older CLIs, the legacy layout of a
+    self-managed backend)."""
+    organization = pulumi.get_organization()
+    bare = pulumi.get_stack()
+    if not organization:
+        return [bare]
+    return [f"{organization}/{pulumi.get_project()}/{bare}", bare]
+
+
+def read_last_outputs() -> dict[str, Any] | None:
+    """This stack's outputs as of its last update (empty for a stack never updated), or
+    ``None`` with a warning when no name of :func:`stack_names` could be read."""
+    errors: list[str] = []
+    for name in stack_names():
+        try:
+            result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": name})
+        except Exception as error:  # noqa: BLE001 - any failure only skips the early check
+            errors.append(f"{name}: {error}")
+            continue
+        value = result.value if isinstance(result.value, Mapping) else {}
+        outputs = value.get("outputs")
+        return dict(outputs) if isinstance(outputs, Mapping) else {}
+    pulumi.log.warn(
+        f"revoke: could not read the last outputs of this stack ({'; '.join(errors)}); a rotation "
+        "combined with this revoke will be refused by the activation's check at preview instead"
+    )
+    return None
+
+
+def _records_by_cluster_id(outputs: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    found: dict[str, Mapping[str, Any]] = {}
+    for exported in outputs.values():
+        record = exported.get(RECORD_OUTPUT) if isinstance(exported, Mapping) else None
+        if isinstance(record, Mapping) and isinstance(record.get("cluster_id"), str):
+            found[record["cluster_id"].lower()] = record
+    return found
+
+
+def last_rotation_configs(clusters: list[ClusterConfig]) -> dict[str, Mapping[str, Any]]:
+    """Each revoking cluster's ``rotation_config`` as the last update exported it, by resource
+    name (a cluster renamed since is found by its cluster id). Empty when no cluster sets
+    ``revoke: true``. A revoking cluster without a record gets a warning: its first update in
+    this stack, or outputs of a version without ``rotation_config``."""
+    revoking = [cluster for cluster in clusters if cluster.args.get("revoke") is True]
+    if not revoking:
+        return {}
+    outputs = read_last_outputs()
+    if outputs is None:
+        return {}
+    by_id = _records_by_cluster_id(outputs)
+    found: dict[str, Mapping[str, Any]] = {}
+    for cluster in revoking:
+        record = by_id.get(cluster.args["cluster_id"].lower())
+        if record is None:
+            pulumi.log.warn(
+                f"revoke: {cluster.key} (cluster {cluster.args['cluster_id']}) has no "
+                f"{RECORD_OUTPUT} in this stack's last outputs (its first update here, or outputs "
+                "of an older version), so a rotation in this update cannot be named here; the "
+                "activation refuses one at preview, or, when it is created by this update, "
+                "revokes only a configuration with exactly the declared keys"
+            )
+            continue
+        found[cluster.name] = record
+    return found
