@@ -8,9 +8,10 @@ last outputs back (``__main__.py``) and refuses, before any resource is declared
 (or re-wraps it, for ``rotation_trigger``); sent together with a revoke, the rotation's keys would
 be made and the revoke would then refuse to run, or revoke keys the cluster never used.
 
-The activation's own check (previous inputs against new ones, at preview) stays the last line:
-it also catches a change this comparison cannot see (a stack whose last outputs are unreadable,
-or a cluster added to the stack and revoked in one update).
+The activation stays the last line when this comparison cannot be made (last outputs that
+cannot be read, or no record for the cluster): its check refuses, at preview, a revoke combined
+with a change of its inputs, and a new activation with ``revoke`` true revokes only a
+configuration enabled with exactly the declared keys.
 """
 
 from __future__ import annotations

@@ -199,13 +199,17 @@ RULES: tuple[str, ...] = (
     "`add_regions` (with `regions` given). When a cluster sets `revoke: true`, the program reads "
     "the stack's last outputs (each cluster exports `rotation_config`) and refuses any of "
     + ", ".join(f"`{key}`" for key in ROTATION_KEYS)
-    + " that changed since, naming the key, the value the last update applied and the value now: "
-    "`cmek:clusters[0].key_generation: cannot change in the update that sets revoke to true (...): "
-    "the last update applied 2, got 3; set it back to 2 to revoke now, or set revoke to false and "
-    "apply this change first`. Any other change beside a revoke (a new role name, a cluster added "
-    "and revoked at once, outputs that could not be read) is refused by the activation's provider "
-    "at preview time (`revoke: cannot be combined with a change of region_specs: ...`), which also "
-    "refuses to set `revoke` back to `false`.",
+    + " that changed since, naming the key, the value the last update's configuration gave and the "
+    "value now: `cmek:clusters[0].key_generation: cannot change in the update that sets revoke to "
+    "true (...): the last update applied 2, got 3; set it back to 2 to revoke now, or set revoke to "
+    "false and apply this change first` (an option taken from `cmek:aws` / `cmek:gcp` is named by "
+    "that key; the other cloud's options are not compared; values of secret configuration show as "
+    "`[secret]`). Setting a computed default explicitly beside a revoke counts as a change. When "
+    "the last outputs cannot be read, or hold no record for the cluster (its first update in this "
+    "stack), the program warns and the activation decides: at preview it refuses a revoke combined "
+    "with a change of its inputs (`revoke: cannot be combined with a change of region_specs: ...`), "
+    "and a new activation with `revoke: true` revokes only a configuration enabled with exactly the "
+    "declared keys. The activation also refuses to set `revoke` back to `false`.",
     "`aws.byo_keys` gives a key for every cluster region; `gcp.byo_keys` may cover only some regions "
     "(the others get keys made by the component). Neither can be combined with `vault`. On GCP, `vault` needs `key_collection`, or `key_collections` for every region.",
     "On AWS, `region_key_generations` needs `aws.key_mode: per-region`; `aws.primary_region` is "
