@@ -12,7 +12,8 @@ What each operation does:
 - preview (``check``/``diff``): validates and compares inputs, with no API call;
 - create: checks the cluster (ADVANCED, PRIVATE, CREATED, key type, one spec per region),
   adopts a configuration that already has these keys, otherwise enables CMEK, and waits until
-  the cluster and every region report ENABLED;
+  the cluster and every region report ENABLED; with ``revoke`` true it adopts a revoke under
+  way or done, or adopts the declared keys and revokes them (nothing to revoke: an error);
 - update: adds regions (``new_region_nodes``), rotates changed keys, re-wraps every region
   when ``rotation_trigger`` changes, or revokes (``revoke``, irreversible), then waits;
 - refresh: reads the live configuration (an out-of-band rotation shows up);

@@ -30,6 +30,9 @@ from cmek_component.cloud_models import Cluster, CmekInfo, KeyInfo, RegionInfo
 from cmek_component.manifest import KEY_TYPE_FOR_CLOUD, KeySpec, RegionSpec
 
 _REVOKED_STATES = ("REVOKED", "REVOKING", "REVOKE_FAILED")
+_REVOKE_UNDER_WAY = ("REVOKED", "REVOKING")
+"""A revoke was accepted: nothing to send. After ``REVOKE_FAILED`` the revoke is sent again."""
+_NOTHING_TO_REVOKE = ("DISABLED", "DISABLING", "DISABLE_FAILED", "ENABLE_FAILED")
 _WAITING_CLUSTER_STATES = ("CREATING", "LOCKED")
 
 
@@ -156,24 +159,39 @@ def create_action(cmek: CmekInfo | None, inputs: ActivationInputs) -> CreateActi
     )
 
 
-CreateRevokedAction = Literal["adopt", "revoke"]
+CreateRevokedAction = Literal["adopt", "revoke", "await-enabled"]
 
 
 def create_revoked_action(cmek: CmekInfo | None, inputs: ActivationInputs) -> CreateRevokedAction:
     """Creating with ``revoke`` true (a cluster added to the stack already revoked, or to be
-    revoked now): ``adopt`` a configuration already revoking or revoked; ``revoke`` one enabled
-    (or enabling) with exactly the declared keys. Raises ``ActivationError`` when CMEK is not
-    enabled (nothing to revoke) or is enabled with other keys (revoking keys this stack does not
-    declare is left to the Cloud API or a stack that declares them)."""
-    if cmek is not None and cmek.status in _REVOKED_STATES:
+    revoked now). ``adopt``: a revoke is under way or done (REVOKING, REVOKED), nothing to send.
+    ``revoke``: the declared keys are the live ones (ENABLED, or after a failed rotation or
+    revoke): revoke them. ``await-enabled``: the declared keys are still ENABLING; wait, then
+    revoke. Raises ``ActivationError`` when CMEK is not enabled (nothing to revoke: DISABLED,
+    DISABLING, DISABLE_FAILED, ENABLE_FAILED or no configuration) or uses other keys (revoking
+    keys this stack does not declare is left to the Cloud API or a stack that declares them)."""
+    cid = inputs.cluster_id
+    if cmek is not None and cmek.status in _REVOKE_UNDER_WAY:
         return "adopt"
-    if cmek is None or create_action(cmek, inputs) == "enable":
-        status = "no CMEK configuration" if cmek is None else f"CMEK is {cmek.status}"
+    if cmek is None or cmek.never_enabled or cmek.status in _NOTHING_TO_REVOKE:
+        status = "no CMEK configuration" if cmek is None or cmek.never_enabled else f"CMEK {cmek.status}"
         raise ActivationError(
-            f"cluster {inputs.cluster_id}: revoke is true but the cluster has {status}: there is "
-            "nothing to revoke. Set revoke to false to enable CMEK with the declared keys"
+            f"cluster {cid}: revoke is true but the cluster has {status}: there is nothing to "
+            "revoke. Set revoke to false to enable CMEK with the declared keys"
         )
-    return "revoke"
+    live = current_specs(cmek)
+    wanted = inputs.specs_by_region
+    if live != wanted:
+        differences = [
+            f"region {region!r} uses {_spec_text(live.get(region))}, declared {_spec_text(wanted.get(region))}"
+            for region in sorted(set(live) | set(wanted))
+            if live.get(region) != wanted.get(region)
+        ]
+        raise ActivationError(
+            f"cluster {cid}: revoke is true but CMEK is {cmek.status} with other keys ({'; '.join(differences)}). "
+            "Declare the keys in use (the activation adopts them and revokes), or revoke through the Cloud API"
+        )
+    return "await-enabled" if cmek.status == "ENABLING" else "revoke"
 
 
 @dataclass(frozen=True)
@@ -217,7 +235,7 @@ def plan_update(old: ActivationInputs, new: ActivationInputs, cluster: Cluster, 
                 f"revoke: cannot be combined with a change of {', '.join(changed)}: apply that change first, "
                 "then set revoke alone"
             )
-        return UpdatePlan(revoke=not revoked)
+        return UpdatePlan(revoke=cmek.status not in _REVOKE_UNDER_WAY)
     if old.revoke:
         raise IrreversibleRevoke(REVOKE_IRREVERSIBLE)
     if revoked:

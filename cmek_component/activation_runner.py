@@ -102,17 +102,17 @@ class ActivationRunner:
         return self._await_cmek("ENABLED", dict(self.inputs.specs_by_region), first)
 
     def _create_revoked(self, cmek: CmekInfo | None) -> CmekInfo:
-        """Creating with ``revoke`` true: adopt a revoked configuration, or adopt the declared
-        keys (waiting for ENABLED if they are still enabling) and revoke them."""
+        """Creating with ``revoke`` true: adopt a revoke under way or done, or adopt the declared
+        keys (waiting for ENABLED while they are still enabling) and revoke them."""
         action = create_revoked_action(cmek, self.inputs)
         assert cmek is not None
         first: CmekInfo | None = cmek
         if action == "adopt":
             self.info(f"cluster {self.cluster_id}: CMEK is already {cmek.status}; adopting it (revoke: true)")
         else:
-            if cmek.status != "ENABLED":
+            if action == "await-enabled":
                 cmek = self._await_cmek("ENABLED", dict(self.inputs.specs_by_region), cmek)
-            self.info(f"cluster {self.cluster_id}: CMEK is ENABLED with these keys; adopting it and revoking it (revoke: true)")
+            self.info(f"cluster {self.cluster_id}: CMEK is {cmek.status} with these keys; adopting it and revoking it (revoke: true)")
             first = self._mutate(
                 "revoke CMEK", lambda: self.client.revoke_cmek(self.cluster_id), took_effect=self._cmek_revoked
             )

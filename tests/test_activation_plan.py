@@ -17,6 +17,7 @@ from cmek_component.activation_inputs import (
 from cmek_component.activation_plan import (
     cmek_progress,
     create_action,
+    create_revoked_action,
     is_kms_access_message,
     live_outputs,
     live_region_specs,
@@ -258,6 +259,41 @@ def test_create_refuses_a_revoked_cluster() -> None:
         create_action(cmek("REVOKED"), ActivationInputs.from_props(props()))
 
 
+def _all(status: str) -> CmekInfo:
+    return cmek(status, {"us-east-1": (status, [key_info(KEY_A, status)]), "us-west-2": (status, [key_info(KEY_B, status)])})
+
+
+@pytest.mark.parametrize(
+    ("live", "action"),
+    [
+        (_all("REVOKED"), "adopt"),
+        (_all("REVOKING"), "adopt"),
+        (cmek(), "revoke"),
+        (cmek("REVOKE_FAILED"), "revoke"),  # the revoke failed: send it again
+        (cmek("ROTATE_FAILED"), "revoke"),  # a failed rotation does not stand in the way
+        (_all("ENABLING"), "await-enabled"),
+    ],
+    ids=["revoked", "revoking", "enabled", "revoke-failed", "rotate-failed", "enabling"],
+)
+def test_creating_with_revoke_adopts_or_revokes_the_declared_keys(live: CmekInfo, action: str) -> None:
+    assert create_revoked_action(live, ActivationInputs.from_props(props(revoke=True))) == action
+
+
+@pytest.mark.parametrize("status", ["DISABLED", "DISABLING", "DISABLE_FAILED", "ENABLE_FAILED"])
+def test_creating_with_revoke_finds_nothing_to_revoke_without_enabled_cmek(status: str) -> None:
+    """A configuration disabled by support (or never enabled) is refused at once, not waited on."""
+    with pytest.raises(ActivationError, match=f"revoke is true but the cluster has CMEK {status}: there is nothing to revoke"):
+        create_revoked_action(cmek(status), ActivationInputs.from_props(props(revoke=True)))
+    with pytest.raises(ActivationError, match="has no CMEK configuration: there is nothing to revoke"):
+        create_revoked_action(None, ActivationInputs.from_props(props(revoke=True)))
+
+
+def test_creating_with_revoke_refuses_keys_it_does_not_declare() -> None:
+    inputs = ActivationInputs.from_props(props(revoke=True, region_specs=[spec("us-east-1", KEY_NEW), spec("us-west-2", KEY_B)]))
+    with pytest.raises(ActivationError, match=r"revoke is true but CMEK is ENABLED with other keys \(region 'us-east-1' uses"):
+        create_revoked_action(cmek(), inputs)
+
+
 # ---------------------------------------------------------------------------------------------
 # update plans
 # ---------------------------------------------------------------------------------------------
@@ -318,6 +354,8 @@ def test_revoke_plans_only_the_revoke() -> None:
     plan = plan_update(old, ActivationInputs.from_props(props(revoke=True)), cluster(), cmek())
     assert plan.calls == ["PATCH cmek"]
     assert plan_update(old, ActivationInputs.from_props(props(revoke=True)), cluster(), cmek("REVOKING")).calls == []
+    # A failed revoke is sent again rather than waited on forever.
+    assert plan_update(old, ActivationInputs.from_props(props(revoke=True)), cluster(), cmek("REVOKE_FAILED")).calls == ["PATCH cmek"]
 
 
 def test_update_refuses_a_revoked_cluster_and_missing_cmek() -> None:
