@@ -103,7 +103,8 @@ def _under(cluster: ClusterConfig, problems: list[Problem]) -> list[Problem]:
 def revoke_problems(cluster: ClusterConfig, last: Mapping[str, Any] | None, cloud: str | None) -> list[Problem]:
     """A revoke combined with a rotation since the last update, named by key."""
     return revoke_guard.revoke_with_rotation_problems(
-        cluster.key, cluster.args, last, stack_defaults=cluster.stack_defaults, secret=cluster.secret, cloud=cloud
+        cluster.key, cluster.args, last, name=cluster.name, stack_defaults=cluster.stack_defaults,
+        secret=cluster.secret, cloud=cloud,
     )
 
 
@@ -162,7 +163,7 @@ def declare_cluster(cluster: ClusterConfig, reader: CachedClusterReader) -> Clus
 def cluster_outputs(cluster: ClusterConfig, cmek: ClusterCmek) -> dict[str, Any]:
     outputs: dict[str, Any] = {"cluster_id": cluster.args["cluster_id"]}
     outputs.update({name: getattr(cmek, name) for name in OUTPUTS})
-    record = revoke_guard.rotation_config(cluster.args)
+    record = revoke_guard.rotation_config(cluster.args, cluster.name)
     outputs[revoke_guard.RECORD_OUTPUT] = pulumi.Output.secret(record) if cluster.secret else record
     return outputs
 

@@ -26,6 +26,8 @@ RECORD_OUTPUT = "rotation_config"
 """Name of the per-cluster output that holds :func:`rotation_config`."""
 
 ROTATION_KEYS: dict[str, Any] = {
+    "name": None,
+    "regions": None,
     "key_generation": 1,
     "region_key_generations": {},
     "rotation_trigger": "",
@@ -40,6 +42,7 @@ ROTATION_KEYS: dict[str, Any] = {
     "gcp.key_ring_name": None,
     "gcp.crypto_key_name": None,
     "gcp.service_account_id": None,
+    "vault": False,
     "vault.mount_path": None,
     "vault.namespace": None,
     "vault.kms_name": None,
@@ -49,23 +52,39 @@ ROTATION_KEYS: dict[str, Any] = {
 }
 """Cluster keys (paths under ``cmek:clusters[i]``) that choose the keys the cluster uses, the
 identity CockroachDB Cloud uses them as, or re-wrap them; each with the value its absence
-means. ``None``: a default computed elsewhere; a change from unset to set still counts."""
+means. ``None``: a default computed elsewhere (``aws.primary_region`` follows ``regions``, so
+both are kept); a change from unset to set still counts. ``name`` is the resource name (a
+rename re-creates every resource of the cluster); ``vault`` records whether the ``vault`` block
+is present (keys from Vault or from the cloud)."""
+
+PRESENCE_KEYS = ("vault",)
+"""Paths recorded as whether the block is present, not by value."""
 
 _CLOUD_OF_PREFIX = {"aws.": "AWS", "gcp.": "GCP"}
 
 
-def _value(args: Mapping[str, Any], path: str) -> Any:
+def _value(args: Mapping[str, Any], path: str, name: str | None = None) -> Any:
+    if path == "name":
+        return name
+    if path in PRESENCE_KEYS:
+        return args.get(path) is not None
     head, _, key = path.rpartition(".")
     holder = args.get(head) if head else args
     value = holder.get(key) if isinstance(holder, Mapping) else None
     return ROTATION_KEYS[path] if value is None else value
 
 
-def rotation_config(args: ClusterCmekArgs) -> dict[str, Any]:
-    """What the next update compares against: ``cluster_id``, ``revoke`` and every key of
-    :data:`ROTATION_KEYS` (absent ones as their default)."""
-    record: dict[str, Any] = {"cluster_id": args["cluster_id"], "revoke": args.get("revoke") is True}
-    record.update({path: _value(args, path) for path in ROTATION_KEYS})
+def rotation_config(args: ClusterCmekArgs, name: str | None = None) -> dict[str, Any]:
+    """What the next update compares against: ``cluster_id``, ``revoke``, ``keys`` (the paths
+    recorded, so a later version comparing more keys skips those an older record lacks) and
+    every key of :data:`ROTATION_KEYS` (absent ones as their default); ``name``: the cluster's
+    resource name."""
+    record: dict[str, Any] = {
+        "cluster_id": args["cluster_id"],
+        "revoke": args.get("revoke") is True,
+        "keys": list(ROTATION_KEYS),
+    }
+    record.update({path: _value(args, path, name) for path in ROTATION_KEYS})
     return record
 
 
@@ -78,13 +97,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _shown(value: Any, secret: bool) -> str:
+def _shown(path: str, value: Any, secret: bool) -> str:
+    if path in PRESENCE_KEYS:
+        return "present" if value else "absent"
     if value is None:
         return "not set"
     return "[secret]" if secret else repr(value)
 
 
-def _undo(value: Any, secret: bool) -> str:
+def _undo(path: str, value: Any, secret: bool) -> str:
+    if path in PRESENCE_KEYS:
+        return "put it back" if value else "remove it"
     if value is None or value == {}:
         return "remove it"
     return "restore its last value" if secret else f"set it back to {value!r}"
@@ -103,6 +126,7 @@ def revoke_with_rotation_problems(
     args: ClusterCmekArgs,
     last: Mapping[str, Any] | None,
     *,
+    name: str | None = None,
     stack_defaults: Mapping[str, str] | None = None,
     secret: bool = False,
     cloud: str | None = None,
@@ -112,7 +136,8 @@ def revoke_with_rotation_problems(
     ``cluster_key`` prefixes each problem's key (``cmek:clusters[1]``), except for options taken
     from a stack-wide default (``stack_defaults``: path -> ``cmek:aws.key_mode``), which are
     named by that key. ``last`` is the cluster's :func:`rotation_config` as the last update
-    exported it (``None`` when there is none). ``secret``: values are shown as ``[secret]``.
+    exported it (``None`` when there is none); only the paths it recorded are compared.
+    ``name``: the cluster's resource name now. ``secret``: values are shown as ``[secret]``.
     ``cloud`` (``AWS``/``GCP``, when known): the other cloud's options are not compared.
     Nothing is compared when ``revoke`` is false, when the last update had already revoked
     (that revoke is done; the activation refuses any later change), or when ``last`` belongs
@@ -123,14 +148,16 @@ def revoke_with_rotation_problems(
         return []
     if last.get("revoke") is True or str(last.get("cluster_id", "")).lower() != args["cluster_id"].lower():
         return []
+    recorded = last.get("keys")
+    compared = set(recorded) if isinstance(recorded, list) else set(last)
     problems = []
     for path, default in ROTATION_KEYS.items():
-        if not _applies(path, cloud):
+        if path not in compared or not _applies(path, cloud):
             continue
         before = _plain(last.get(path))
         before = default if before is None else before
-        now = _value(args, path)
-        if now == before:
+        now = _value(args, path, name)
+        if now == before or (path == "name" and now is None):
             continue
         key = defaults_from.get(path)
         whose = f" for {cluster_key}" if key else ""
@@ -138,8 +165,8 @@ def revoke_with_rotation_problems(
             Problem(
                 key or f"{cluster_key}.{path}",
                 f"cannot change in the update that sets revoke to true{whose} (a revoke must be the "
-                f"only change of its update): the last update applied {_shown(before, secret)}, got "
-                f"{_shown(now, secret)}; {_undo(before, secret)} to revoke now, or set revoke to false "
+                f"only change of its update): the last update applied {_shown(path, before, secret)}, got "
+                f"{_shown(path, now, secret)}; {_undo(path, before, secret)} to revoke now, or set revoke to false "
                 "and apply this change first",
             )
         )

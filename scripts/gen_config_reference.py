@@ -199,7 +199,8 @@ RULES: tuple[str, ...] = (
     "`add_regions` (with `regions` given). When a cluster sets `revoke: true`, the program reads "
     "the stack's last outputs (each cluster exports `rotation_config`) and refuses any of "
     + ", ".join(f"`{key}`" for key in ROTATION_KEYS)
-    + " that changed since, naming the key, the value the last update's configuration gave and the "
+    + " (`name`: the resource name; `vault`: whether the block is present) that changed since, "
+    "naming the key, the value the last update's configuration gave and the "
     "value now: `cmek:clusters[0].key_generation: cannot change in the update that sets revoke to "
     "true (...): the last update applied 2, got 3; set it back to 2 to revoke now, or set revoke to "
     "false and apply this change first` (an option taken from `cmek:aws` / `cmek:gcp` is named by "

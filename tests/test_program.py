@@ -587,9 +587,14 @@ def test_revoke_alone_passes_the_check_and_a_later_rotation_is_not_compared(run_
     config, secret_keys = stack_config("aws-example")
     first = run_program(copy.deepcopy(config), secret_keys)
     assert run_program.stack_reads == []  # no cluster revokes: the last outputs are not read
-    assert first.outputs["analytics"]["rotation_config"] == {
+    record = first.outputs["analytics"]["rotation_config"]
+    assert record["keys"] == list(record)[3:]
+    assert record == {
         "cluster_id": "2c7e4a90-8f1b-4d3c-9e6a-71b5c0d2e4f8",
         "revoke": False,
+        "keys": record["keys"],
+        "name": "analytics",
+        "regions": ["us-east-1"],
         "key_generation": 1,
         "region_key_generations": {},
         "rotation_trigger": "",
@@ -604,6 +609,7 @@ def test_revoke_alone_passes_the_check_and_a_later_rotation_is_not_compared(run_
         "gcp.key_ring_name": None,
         "gcp.crypto_key_name": None,
         "gcp.service_account_id": None,
+        "vault": False,
         "vault.mount_path": None,
         "vault.namespace": None,
         "vault.kms_name": None,
@@ -648,7 +654,9 @@ def test_a_renamed_cluster_is_compared_by_its_cluster_id(run_program: ProgramRun
     with pytest.raises(pulumi.RunError) as caught:
         run_program(config, secret_keys)
 
-    assert "  cmek:clusters[1].key_generation: cannot change in the update that sets revoke to true" in str(caught.value)
+    lines = str(caught.value).splitlines()[1:]
+    assert [line.split(": ", 1)[0] for line in lines] == ["  cmek:clusters[1].name", "  cmek:clusters[1].key_generation"]
+    assert "the last update applied 'analytics', got 'analytics-eu'" in lines[0]
 
 
 def test_a_stack_wide_default_is_named_by_its_own_key(run_program: ProgramRunner) -> None:

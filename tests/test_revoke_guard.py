@@ -45,7 +45,8 @@ def _fields(problems: list[Any]) -> list[str]:
 def test_the_record_holds_every_rotation_key_with_its_default() -> None:
     record = rotation_config(_args(gcp={"key_ring_name": "ring"}))
 
-    assert set(record) == {"cluster_id", "revoke", *ROTATION_KEYS}
+    assert set(record) == {"cluster_id", "revoke", "keys", *ROTATION_KEYS}
+    assert record["keys"] == list(ROTATION_KEYS)
     assert record["key_generation"] == 1 and record["rotation_trigger"] == "" and record["revoke"] is False
     assert record["gcp.key_ring_name"] == "ring" and record["aws.key_mode"] == "multi-region"
 
@@ -156,3 +157,34 @@ def test_the_key_mode_default_is_the_aws_plans_default() -> None:
     from cmek_component.aws import DEFAULT_KEY_MODE
 
     assert ROTATION_KEYS["aws.key_mode"] == DEFAULT_KEY_MODE
+
+
+def test_only_the_keys_an_older_record_holds_are_compared() -> None:
+    """A record written before a key joined ROTATION_KEYS must not make that key look changed
+    (the advice would be to remove a role name, which replaces the role)."""
+    older = {k: v for k, v in rotation_config(_args()).items() if k != "aws.role_name"}
+    older["keys"] = [k for k in older["keys"] if k != "aws.role_name"]
+    without_list = {k: v for k, v in older.items() if k != "keys"}
+    args = _args(revoke=True, aws={"role_name": "crdb-cmek-analytics"})
+
+    assert revoke_with_rotation_problems(KEY, args, _as_exported(older)) == []
+    assert revoke_with_rotation_problems(KEY, args, without_list) == []
+
+
+def test_switching_the_key_source_to_vault_and_reordering_regions_count() -> None:
+    last = _as_exported(rotation_config(_args(regions=["us-east-1", "us-west-2"]), "payments"))
+    args = _args(revoke=True, regions=["us-west-2", "us-east-1"], vault={})
+
+    problems = revoke_with_rotation_problems(KEY, args, last, name="payments")
+
+    assert _fields(problems) == [f"{KEY}.regions", f"{KEY}.vault"]
+    assert "the last update applied absent, got present; remove it to revoke now" in problems[1].message
+
+
+def test_a_renamed_cluster_is_a_change() -> None:
+    last = _as_exported(rotation_config(_args(), "analytics"))
+
+    [problem] = revoke_with_rotation_problems(KEY, _args(revoke=True), last, name="analytics-eu")
+
+    assert problem.field == f"{KEY}.name"
+    assert "the last update applied 'analytics', got 'analytics-eu'; set it back to 'analytics'" in problem.message
