@@ -124,6 +124,15 @@ def _spec_text(spec: KeySpec | None) -> str:
     return "nothing" if spec is None else f"{spec.uri!r} as {spec.auth_principal!r}"
 
 
+def _key_differences(live: Mapping[str, KeySpec], wanted: Mapping[str, KeySpec]) -> list[str]:
+    """Each region whose live key spec differs from the declared one, in words."""
+    return [
+        f"region {region!r} uses {_spec_text(live.get(region))}, declared {_spec_text(wanted.get(region))}"
+        for region in sorted(set(live) | set(wanted))
+        if live.get(region) != wanted.get(region)
+    ]
+
+
 CreateAction = Literal["enable", "adopt"]
 
 
@@ -148,11 +157,7 @@ def create_action(cmek: CmekInfo | None, inputs: ActivationInputs) -> CreateActi
         return "adopt"
     if cmek.status in ("ENABLE_FAILED", "DISABLED") and not enabled_specs(cmek):
         return "enable"
-    differences = [
-        f"region {region!r} uses {_spec_text(live.get(region))}, declared {_spec_text(wanted.get(region))}"
-        for region in sorted(set(live) | set(wanted))
-        if live.get(region) != wanted.get(region)
-    ]
+    differences = _key_differences(live, wanted)
     raise ActivationError(
         f"cluster {cid}: CMEK is already {cmek.status} with other keys ({'; '.join(differences)}). "
         "To manage it, declare the keys in use (the activation adopts them), then change them to rotate."
@@ -182,11 +187,7 @@ def create_revoked_action(cmek: CmekInfo | None, inputs: ActivationInputs) -> Cr
     live = current_specs(cmek)
     wanted = inputs.specs_by_region
     if live != wanted:
-        differences = [
-            f"region {region!r} uses {_spec_text(live.get(region))}, declared {_spec_text(wanted.get(region))}"
-            for region in sorted(set(live) | set(wanted))
-            if live.get(region) != wanted.get(region)
-        ]
+        differences = _key_differences(live, wanted)
         raise ActivationError(
             f"cluster {cid}: revoke is true but CMEK is {cmek.status} with other keys ({'; '.join(differences)}). "
             "Declare the keys in use (the activation adopts them and revokes), or revoke through the Cloud API"
