@@ -42,6 +42,8 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from cmek_component.last_update import READ_STACK_OUTPUTS
+
 from . import aws_world, gcp_world
 from .aws_world import Applied, AwsWorld
 from .dynamic_host import DynamicProviderHost
@@ -51,7 +53,6 @@ from .plan import DONE, SYMBOLS, PlanStep, changed_keys, contains_unknown, short
 from .state import ResourceState, StackState, reveal
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
-READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 ORGANIZATION = "organization"
 """The organization the program is told it runs in (what a self-managed backend reports)."""
 PROVIDER_PREFIX = "pulumi:providers:"
