@@ -2,11 +2,16 @@
 
 Public API::
 
-    from cmek_component import ClusterCmek, ClusterCmekArgs
+    from cmek_component import ClusterCmek, ClusterCmekArgs, CmekActivation, CmekActivationArgs
 
     ClusterCmek("prod", {"cluster_id": "8f1c2d3e-...", "aws": {"key_mode": "multi-region"}})
 
-``ClusterCmek`` is loaded on first use, so ``import cmek_component`` stays light: it imports
+    # or only the activation, with keys you manage yourself (one spec per cluster region):
+    CmekActivation("prod-cmek", {"cluster_id": "8f1c2d3e-...", "region_specs": [
+        {"region": "us-east-1", "key_spec": {"type": "AWS_KMS", "uri": key_arn, "auth_principal": role_arn}},
+    ]})
+
+``ClusterCmek`` and ``CmekActivation`` are loaded on first use, so ``import cmek_component`` stays light: it imports
 neither ``pulumi_aws`` nor ``pulumi_gcp`` (nor Pulumi itself), and the dynamic provider that
 unpickles the activation does not pay for the component.
 """
@@ -28,6 +33,7 @@ from cmek_component.args import (
 )
 
 if TYPE_CHECKING:
+    from cmek_component.activation import CmekActivation, CmekActivationArgs
     from cmek_component.component import ClusterCmek
 
 __version__ = "0.1.0"
@@ -37,6 +43,8 @@ __all__ = [
     "AwsKeyOptions",
     "ClusterCmek",
     "ClusterCmekArgs",
+    "CmekActivation",
+    "CmekActivationArgs",
     "GcpKeyOptions",
     "KeyMode",
     "ProtectionLevel",
@@ -52,4 +60,8 @@ def __getattr__(name: str) -> Any:
         from cmek_component.component import ClusterCmek
 
         return ClusterCmek
+    if name in ("CmekActivation", "CmekActivationArgs"):
+        from cmek_component import activation
+
+        return getattr(activation, name)
     raise AttributeError(f"module 'cmek_component' has no attribute {name!r}")

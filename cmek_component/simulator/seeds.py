@@ -86,6 +86,24 @@ CLUSTERS: tuple[ClusterSeed, ...] = (
 
 BY_ID: dict[str, ClusterSeed] = {seed.id: seed for seed in CLUSTERS}
 
+_FLEET_NAMESPACE = uuid.UUID("5f0c3b7e-2a4d-4e8f-9b1a-6c7d8e9f0a1b")
+MAX_FLEET_CLUSTERS = 1000
+
+
+def fleet_cluster_id(index: int) -> str:
+    """The id of fleet cluster ``index`` (0-based): a stable UUID."""
+    return str(uuid.uuid5(_FLEET_NAMESPACE, f"fleet-{index}"))
+
+
+def fleet_clusters(count: int) -> tuple[ClusterSeed, ...]:
+    """``count`` more eligible clusters (``SimulatorSettings.fleet_clusters``): AWS, ADVANCED,
+    PRIVATE, CREATED, one region ``us-east-1`` with 3 nodes, named ``fleet-000`` ..."""
+    return tuple(
+        ClusterSeed(fleet_cluster_id(index), f"fleet-{index:03d}", "AWS", "ADVANCED", "PRIVATE",
+                    "CREATED", f"5480{index:08d}", (("us-east-1", 3),))
+        for index in range(count)
+    )
+
 
 # --------------------------------------------------------------------------------------------
 # Well-formed customer keys (deterministic, so tests can compare them)
@@ -125,6 +143,6 @@ def key_spec(cloud: str, region: str, generation: int = 1) -> dict[str, str]:
 
 def region_specs(cluster_id: str, generation: int = 1, regions: list[str] | None = None) -> list[dict[str, Any]]:
     """API-shaped ``region_specs`` covering every region of a seeded cluster (or ``regions``)."""
-    seed = BY_ID[cluster_id]
+    seed = BY_ID.get(cluster_id) or next(s for s in fleet_clusters(MAX_FLEET_CLUSTERS) if s.id == cluster_id)
     names = regions if regions is not None else [name for name, _ in seed.regions]
     return [{"region": name, "key_spec": key_spec(seed.cloud_provider, name, generation)} for name in names]

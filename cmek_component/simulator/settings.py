@@ -116,12 +116,19 @@ class SimulatorSettings:
     include_is_customer_cloud_account: bool = False
     """guess: Cluster bodies carry ``is_customer_cloud_account`` (the spec requires but never defines it)."""
 
+    # --- world ----------------------------------------------------------------------------------
+    fleet_clusters: int = 0
+    """Extra eligible clusters besides the seeds (``seeds.fleet_clusters``: AWS, one region
+    us-east-1, ids ``seeds.fleet_cluster_id(i)``), for stacks of many activations; 0 to 1000."""
+
     def __post_init__(self) -> None:
         for name in ("enable_seconds", "rotate_seconds", "revoke_seconds", "add_region_seconds",
                      "disable_seconds", "iam_propagation_seconds"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"{name}: expected a number of seconds >= 0, got {value!r}")
+        if not isinstance(self.fleet_clusters, int) or not 0 <= self.fleet_clusters <= 1000:
+            raise ValueError(f"fleet_clusters: expected a whole number from 0 to 1000, got {self.fleet_clusters!r}")
         if self.rate_limit_per_second is not None and self.rate_limit_per_second <= 0:
             raise ValueError(
                 f"rate_limit_per_second: expected a positive rate or None, got {self.rate_limit_per_second!r}"

@@ -61,7 +61,8 @@ class World:
         """Back to the seeded clusters, no CMEK anywhere, nothing pending, no KMS problems."""
         now = self.clock.now()
         self.organization_created_at = now - 400 * 86_400
-        self.clusters: dict[str, ClusterRecord] = {s.id: ClusterRecord.from_seed(s, now) for s in seeds.CLUSTERS}
+        every = seeds.CLUSTERS + seeds.fleet_clusters(self.settings.fleet_clusters)
+        self.clusters: dict[str, ClusterRecord] = {s.id: ClusterRecord.from_seed(s, now) for s in every}
         self.pending: list[PendingOp] = []
         self.kms = KmsAccess()
         self.revoke_failures: dict[str, str] = {}

@@ -1,0 +1,205 @@
+"""The engine tier: the real ``pulumi`` CLI, a local file backend, the standalone simulator.
+
+Every test here runs ``pulumi`` itself (built or found by ``scripts/pulumi-cli.sh``) in a
+temporary project with a private ``PULUMI_HOME``; nothing is mocked. The program is
+``activation_program/__main__.py``: CmekActivations with explicit region specs, so no AWS or
+GCP plugin is needed. The API key is ``CANARY_KEY``, searched for in every artifact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from cmek_component.pulumi_cli.workspace import REPO, Workspace, cli_dir
+from cmek_component.simulator import seeds
+
+CANARY_KEY = "crdbk-canary-7Hq2vX9pL4mW8zR3"
+"""A distinctive API key: the simulator accepts it, and no artifact may contain it."""
+PROGRAM = Path(__file__).parent / "activation_program" / "__main__.py"
+
+
+@dataclass
+class RunningSimulator:
+    """The standalone simulator (``python -m cmek_component.simulator``) in its own process."""
+
+    url: str
+    process: subprocess.Popen[str]
+    log: Path
+
+    def recorded(self) -> list[dict[str, Any]]:
+        return requests.get(f"{self.url}/_simulator/requests", timeout=10).json()["requests"]
+
+    def mutating(self) -> list[tuple[str, str]]:
+        """(method, path) of every mutating API request so far."""
+        return [(r["method"], r["path"]) for r in self.recorded() if r["method"] in ("POST", "PUT", "PATCH", "DELETE")]
+
+    def cmek(self, cluster_id: str) -> dict[str, Any]:
+        answer = requests.get(
+            f"{self.url}/api/v1/clusters/{cluster_id}/cmek",
+            headers={"Authorization": f"Bearer {CANARY_KEY}"}, timeout=10,
+        )
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def current_keys(self, cluster_id: str) -> dict[str, tuple[str, str]]:
+        """region -> (uri, status) of the region's newest key."""
+        return {
+            info["region"]: (info["key_infos"][-1]["spec"]["uri"], info["key_infos"][-1]["status"])
+            for info in self.cmek(cluster_id).get("region_infos", [])
+        }
+
+    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """A call to the Cloud API with the canary key, as an operator with curl would make."""
+        answer = requests.request(
+            method, f"{self.url}/api/v1/{path}", json=body,
+            headers={"Authorization": f"Bearer {CANARY_KEY}"}, timeout=10,
+        )
+        answer.raise_for_status()
+        return answer.json()
+
+    def admin(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        answer = requests.post(f"{self.url}/_simulator/{path}", json=body or {}, timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+
+@contextmanager
+def start_simulator(tmp: Path, *flags: str) -> Iterator[RunningSimulator]:
+    log = tmp / "simulator.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cmek_component.simulator", "--quiet", "--api-key", CANARY_KEY,
+             "--rate-limit-per-second", "0", *flags],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True,
+        )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), f"simulator did not start: {log.read_text()}"
+        yield RunningSimulator(url, process, log)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> Path:
+    """The directory of the real CLI (``PULUMI_CLI_DIR`` or ``scripts/pulumi-cli.sh``)."""
+    return cli_dir()
+
+
+@pytest.fixture
+def simulator(tmp_path: Path) -> Iterator[RunningSimulator]:
+    """The simulator with 2-second operations (enable, rotate, revoke, add region)."""
+    with start_simulator(tmp_path, "--enable-seconds", "2", "--rotate-seconds", "2",
+                         "--revoke-seconds", "1", "--add-region-seconds", "2") as running:
+        yield running
+
+
+@dataclass
+class EngineStack:
+    """A temporary project running ``activation_program`` on the real CLI."""
+
+    workspace: Workspace
+    simulator: RunningSimulator
+    activations: list[dict[str, Any]] = field(default_factory=list)
+
+    def set_activations(self, activations: list[dict[str, Any]]) -> None:
+        self.activations = activations
+        self.workspace.run("config", "set", "engine:activations", "--", json.dumps(activations)).check()
+
+    def up(self, *flags: str) -> Any:
+        return self.workspace.run("up", "--yes", "--skip-preview", *flags)
+
+    def outputs(self) -> dict[str, Any]:
+        done = self.workspace.run("stack", "output", "--json").check()
+        return dict(json.loads(done.stdout))
+
+    def export(self, *flags: str) -> dict[str, Any]:
+        done = self.workspace.run("stack", "export", *flags).check()
+        return dict(json.loads(done.stdout))
+
+    def activation_state(self) -> dict[str, Any]:
+        for resource in self.export()["deployment"].get("resources", []):
+            if resource["type"].endswith("CmekActivation"):
+                return dict(resource)
+        raise AssertionError("no CmekActivation in the state")
+
+
+def write_project(directory: Path, name: str = "cmek-engine-test") -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Pulumi.yaml").write_text(
+        f"name: {name}\n"
+        "runtime:\n"
+        "  name: python\n"
+        "  options:\n"
+        "    toolchain: pip\n"
+        f"    virtualenv: {REPO / 'venv'}\n"
+    )
+    shutil.copy(PROGRAM, directory / "__main__.py")
+
+
+def make_stack(tmp_path: Path, cli: Path, simulator: RunningSimulator,
+               api_key: str = CANARY_KEY) -> EngineStack:
+    project = tmp_path / "project"
+    write_project(project)
+    workspace = Workspace(project, tmp_path / "state", cli=cli)
+    workspace.init_stack(
+        config={"cockroach:apiUrl": simulator.url},
+        secrets={"cockroach:apiKey": api_key},
+    )
+    return EngineStack(workspace, simulator)
+
+
+@pytest.fixture
+def engine_stack(tmp_path: Path, pulumi_cli: Path, simulator: RunningSimulator) -> EngineStack:
+    """A stack whose API key is ``CANARY_KEY`` (a secret) and whose API is the simulator."""
+    return make_stack(tmp_path, pulumi_cli, simulator)
+
+
+def single_region(generation: int = 1, **extra: Any) -> dict[str, Any]:
+    """An activation of the seeded one-region AWS cluster."""
+    return {"name": "single", "cluster_id": seeds.AWS_SINGLE,
+            "region_specs": seeds.region_specs(seeds.AWS_SINGLE, generation), **extra}
+
+
+def wait_until(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def files_containing(root: Path, needle: str) -> list[Path]:
+    """Every file under ``root`` whose bytes contain ``needle`` (raw, JSON-escaped or repr'd)."""
+    forms = {needle.encode(), json.dumps(needle).encode()[1:-1], repr(needle.encode()).encode()}
+    hits = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            if any(form in data for form in forms):
+                hits.append(path)
+    return hits
+
+
+__all__ = ["CANARY_KEY", "EngineStack", "files_containing", "os", "single_region", "wait_until"]
