@@ -24,6 +24,7 @@ The logic lives in ``activation_plan`` (decisions) and ``activation_runner`` (AP
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -66,6 +67,15 @@ API_URL_CONFIG = "cockroach:apiUrl"
 """Stack config holding the Cloud API base URL (default ``https://cockroachlabs.cloud``)."""
 
 RESOURCE_TYPE = "pulumi-python:dynamic/cockroach:CmekActivation"
+MINIMUM_CLI_VERSION = "3.216.0"
+"""The oldest Pulumi CLI this provider works with: 3.139.0 first passed the stack configuration
+(``cockroach:apiKey``) to dynamic providers, and 3.216.0 first kept ``ReadResult.inputs`` after a
+refresh (without it, every refresh makes the next preview show a spurious update)."""
+OLD_CLI_HINT = (
+    f". The provider received no stack configuration at all: if you did set cockroach:apiKey, your "
+    f"Pulumi CLI is older than v{MINIMUM_CLI_VERSION} (see `pulumi version`), which does not pass "
+    f"stack configuration to dynamic providers; upgrade it to v{MINIMUM_CLI_VERSION} or later"
+)
 
 
 class CmekActivationArgs(TypedDict, total=False):
@@ -185,14 +195,20 @@ class CmekActivationProvider(pulumi.dynamic.ResourceProvider):
     serialize_as_secret_always = False
     _api_key: str | None = None
     _api_url: str | None = None
+    _config_received = True
 
     def configure(self, req: ConfigureRequest) -> None:
         """Reads ``cockroach:apiKey`` and ``cockroach:apiUrl``; absent ones fall back to the
         environment (``COCKROACH_API_KEY``, ``COCKROACH_SERVER``) when a call needs them."""
+        from cmek_component.dynamic_host import widen_host_pool
+
+        widen_host_pool()  # many activations wait at once (see dynamic_host)
         key = req.config.get(API_KEY_CONFIG)
         url = req.config.get(API_URL_CONFIG)
         self._api_key = str(key) if key else None
         self._api_url = str(url) if url else None
+        # CLIs older than MINIMUM_CLI_VERSION send no configuration at all (not even other keys).
+        self._config_received = bool(getattr(req.config, "_props", None))
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validates without any API call; unknown (preview) values pass. Returns the inputs with
@@ -248,9 +264,12 @@ class CmekActivationProvider(pulumi.dynamic.ResourceProvider):
 
     def _call(self, operation: Callable[[ActivationRunner], Any], inputs: ActivationInputs) -> Any:
         from cmek_component.activation_runner import ActivationRunner, api_key_hint
-        from cmek_component.cloud_api import CloudApiError
+        from cmek_component.cloud_api import API_KEY_ENV, MISSING_KEY_MESSAGE, CloudApiError
         from cmek_component.waiting import Waiter
 
+        if not (self._api_key or os.environ.get(API_KEY_ENV)):
+            hint = "" if self._config_received else OLD_CLI_HINT
+            raise ActivationError(f"cluster {inputs.cluster_id}: {MISSING_KEY_MESSAGE}{hint}")
         runtime = _runtime
         client = runtime.make_client(self._api_key, self._api_url, runtime.sleep, runtime.clock)
         waiter = Waiter(clock=runtime.clock, sleep=runtime.sleep, report=runtime.info)
@@ -268,6 +287,19 @@ def _outputs(inputs: ActivationInputs, cmek: CmekInfo) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # Resource
 # --------------------------------------------------------------------------------------------
+
+
+def import_refusal(name: str, import_id: str) -> str:
+    """Why ``import_=`` cannot work for this dynamic resource, and what to do instead."""
+    return (
+        f"CmekActivation {name!r}: import_={import_id!r} is not supported: Pulumi's dynamic-provider "
+        "host cannot read a resource it did not create (pulumi/pulumi#16175), and neither can "
+        "`pulumi import`. Remove import_ and run `pulumi up`: when CMEK is already enabled on the "
+        "cluster with the declared region_specs, the activation adopts it without changing "
+        "anything (the output says 'adopting it'); when the keys differ, it stops before any "
+        "change and names them."
+    )
+
 
 
 class CmekActivation(pulumi.dynamic.Resource, module="cockroach", name="CmekActivation"):
@@ -290,6 +322,8 @@ class CmekActivation(pulumi.dynamic.Resource, module="cockroach", name="CmekActi
     key_history: pulumi.Output[dict[str, list[dict[str, Any]]]]
 
     def __init__(self, name: str, args: CmekActivationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        if opts is not None and opts.import_:
+            raise pulumi.RunError(import_refusal(name, str(opts.import_)))
         props: dict[str, Any] = with_defaults(dict(args))
         props.update({"status": None, "regions": None, "key_history": None})
         super().__init__(CmekActivationProvider(), name, props, opts)

@@ -78,6 +78,7 @@ class RunningSimulator:
 
 @contextmanager
 def start_simulator(tmp: Path, *flags: str) -> Iterator[RunningSimulator]:
+    tmp.mkdir(parents=True, exist_ok=True)
     log = tmp / "simulator.log"
     with log.open("w") as stderr:
         process = subprocess.Popen(
@@ -203,3 +204,12 @@ def files_containing(root: Path, needle: str) -> list[Path]:
 
 
 __all__ = ["CANARY_KEY", "EngineStack", "files_containing", "os", "single_region", "wait_until"]
+
+
+def fleet_activation(index: int, **extra: Any) -> dict[str, Any]:
+    """An activation of simulator fleet cluster ``index`` (``--fleet-clusters``), its own role."""
+    cluster_id = seeds.fleet_cluster_id(index)
+    spec = seeds.key_spec("AWS", "us-east-1")
+    spec["auth_principal"] = seeds.aws_role_arn(f"crdb-cmek-fleet-{index:03d}")
+    return {"name": f"fleet{index:03d}", "cluster_id": cluster_id,
+            "region_specs": [{"region": "us-east-1", "key_spec": spec}], **extra}
