@@ -119,11 +119,17 @@ def _default_client(
 
 
 def _log_info(message: str) -> None:
-    pulumi.log.info(message)
+    from cmek_component.dynamic_host import log_to_engine
+
+    if not log_to_engine("info", message):
+        pulumi.log.info(message)
 
 
 def _log_warn(message: str) -> None:
-    pulumi.log.warn(message)
+    from cmek_component.dynamic_host import log_to_engine
+
+    if not log_to_engine("warning", message):
+        pulumi.log.warn(message)
 
 
 @dataclass(frozen=True)

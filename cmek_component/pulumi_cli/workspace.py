@@ -79,6 +79,21 @@ class CliResult:
             counts[match["what"].strip()] = int(match["count"])
         return counts
 
+    def diagnostics(self) -> dict[str, str]:
+        """The ``Diagnostics:`` block: ``"<type> (<name>)"`` -> its messages, as one text."""
+        found: dict[str, list[str]] = {}
+        heading = None
+        block = self.stdout.partition("\nDiagnostics:\n")[2]
+        for line in block.splitlines():
+            if line and not line.startswith(" "):
+                break
+            if line.startswith("  ") and not line.startswith("    ") and line.rstrip().endswith(":"):
+                heading = line.strip()[:-1]
+                found.setdefault(heading, [])
+            elif heading is not None:
+                found[heading].append(line.strip())
+        return {key: "\n".join(lines).strip() for key, lines in found.items()}
+
     def check(self) -> CliResult:
         if self.returncode != 0:
             raise AssertionError(

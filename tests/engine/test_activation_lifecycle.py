@@ -4,11 +4,12 @@ simulator's request record and the cluster's CMEK state."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from cmek_component.simulator import seeds
 
-from .conftest import EngineStack, single_region, wait_until
+from .conftest import EngineStack, make_stack, single_region, start_simulator, wait_until
 
 
 def test_up_enables_cmek_once_and_a_second_up_changes_nothing(engine_stack: EngineStack) -> None:
@@ -135,8 +136,17 @@ def test_revoke_then_destroy_leaves_cmek_as_it_was_and_says_so(engine_stack: Eng
     assert destroyed.summary() == {"deleted": 2}
     assert len(sim.recorded()) == calls  # not even a GET
     assert sim.cmek(seeds.AWS_SINGLE)["status"] == "REVOKED"
-    # The warning stands under the activation it concerns, not as a stray line.
-    lines = destroyed.stdout.splitlines()
-    warning = next(i for i, line in enumerate(lines) if "CMEK stays enabled on cluster" in line)
-    heading = next(line for line in reversed(lines[:warning]) if line and not line.startswith(" " * 4))
-    assert "CmekActivation" in heading and "single" in heading, destroyed.stdout
+    # The warning stands under the activation it concerns, not under the stack.
+    diagnostics = destroyed.diagnostics()
+    assert "CMEK stays enabled on cluster" in diagnostics["pulumi-python:dynamic/cockroach:CmekActivation (single)"]
+    assert not any("CMEK stays enabled" in text for heading, text in diagnostics.items() if "Stack" in heading)
+
+
+def test_progress_lines_stand_under_the_activation(tmp_path: Path, pulumi_cli: Path) -> None:
+    with start_simulator(tmp_path, "--enable-seconds", "35") as sim:
+        stack = make_stack(tmp_path, pulumi_cli, sim)
+        stack.set_activations([single_region()])
+        created = stack.up().check()
+    diagnostics = created.diagnostics()
+    assert "waiting for CMEK ENABLED" in diagnostics["pulumi-python:dynamic/cockroach:CmekActivation (single)"]
+    assert all("waiting for CMEK" not in text for heading, text in diagnostics.items() if "Stack" in heading)
