@@ -104,7 +104,7 @@ def log_to_engine(severity: str, message: str) -> bool:
         return False
     urn = served_urn()
     engine = _engine_stub() if urn else None
-    if engine is None:
+    if urn is None or engine is None:
         return False
     from pulumi.runtime.proto import engine_pb2
 
