@@ -9,6 +9,7 @@ holds one lock around every call.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -158,8 +159,8 @@ class World:
                       reverse=order == "DESC")
         start = 0
         if page:
-            if not page.isdigit():
-                raise invalid_argument(f"pagination.page: expected a page token from next_page, got '{page}'")
+            if not _ASCII_DIGITS.fullmatch(page):
+                raise invalid_argument(f"pagination.page: expected a page token from next_page, got '{_shown(page)}'")
             start = int(page)
         end = len(clusters) if not limit else start + limit
         body: dict[str, Any] = {"clusters": [self.render_cluster(c) for c in clusters[start:end]], "pagination": {}}
@@ -549,10 +550,16 @@ def _query_int(query: Mapping[str, str], name: str) -> int | None:
     if value in (None, ""):
         return None
     assert value is not None
-    try:
-        number = int(value)
-    except ValueError:
-        raise invalid_argument(f"{name}: expected an integer, got '{value}'") from None
-    if number < 0:
-        raise invalid_argument(f"{name}: expected an integer >= 0, got '{value}'")
-    return number
+    if not _ASCII_DIGITS.fullmatch(value):
+        raise invalid_argument(f"{name}: expected an integer >= 0 (ASCII digits), got '{_shown(value)}'")
+    return int(value)
+
+
+_ASCII_DIGITS = re.compile(r"[0-9]{1,18}")
+"""Query integers and page tokens: ASCII digits only (``str.isdigit`` and ``int`` also take
+``²``, ``١٢`` or ``1_0``), and few enough that ``int`` never refuses them."""
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """A query value for an error message, cut to ``limit`` characters."""
+    return value if len(value) <= limit else value[:limit] + f"... ({len(value)} characters)"
