@@ -44,6 +44,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from cmek_component import __version__
+from cmek_component.api_url import api_url_problem
 from cmek_component.cloud_models import (
     Cluster,
     ClusterRegion,
@@ -440,7 +441,8 @@ class CloudApiClient:
 
     ``api_key``: a service account API key; default env ``COCKROACH_API_KEY``. A missing key
     raises ``MissingApiKeyError`` at the first request, not here. ``api_url``: default env
-    ``COCKROACH_SERVER``, then ``https://cockroachlabs.cloud``.
+    ``COCKROACH_SERVER``, then ``https://cockroachlabs.cloud``; ``https://``, or ``http://`` for
+    a loopback host only (see ``cmek_component.api_url``), else ``SpecError`` here.
     ``connect_timeout``/``read_timeout``: seconds per attempt (5, 30).
     ``max_retries`` (4), ``backoff_factor`` (0.5 s), ``backoff_max`` (30 s): GET/PUT retries.
     ``requests_per_second`` (10): the shared client-side limit for this key.
@@ -466,8 +468,9 @@ class CloudApiClient:
     ) -> None:
         self.__api_key = api_key if api_key else os.environ.get(API_KEY_ENV) or None
         self.api_url: str = (api_url or os.environ.get(API_URL_ENV) or DEFAULT_API_URL).rstrip("/")
-        if not re.match(r"^https?://[^/\s]+", self.api_url):
-            raise SpecError("api_url", "expected an http(s) URL such as https://cockroachlabs.cloud", self.api_url)
+        url_problem = api_url_problem(self.api_url)
+        if url_problem is not None:
+            raise SpecError(f"api_url (cockroach:apiUrl or {API_URL_ENV})", url_problem, self.api_url)
         if not requests_per_second > 0:
             raise SpecError("requests_per_second", "expected a positive number", requests_per_second)
         self.timeout = (float(connect_timeout), float(read_timeout))

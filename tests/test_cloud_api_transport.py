@@ -41,7 +41,7 @@ from cmek_component.cloud_api import (
     UnauthenticatedError,
     UnavailableError,
 )
-from cmek_component.manifest import KeySpec, RegionSpec
+from cmek_component.manifest import KeySpec, RegionSpec, SpecError
 from tests.support.fake_time import FakeTime
 
 API_KEY = "CCDB1_testkey-5f3b2a9c-1d7e4f60-a8b9c0d1e2f3a4b5"
@@ -184,6 +184,32 @@ def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert CloudApiClient("k", "https://example.test").api_url == "https://example.test"
     monkeypatch.delenv("COCKROACH_SERVER")
     assert CloudApiClient("k").api_url == "https://cockroachlabs.cloud"
+
+
+@pytest.mark.parametrize("url", ["http://cockroachlabs.cloud", "http://10.1.2.3:8080", "http://localhost.example.com"])
+def test_plain_http_to_a_host_that_is_not_loopback_is_refused_before_any_request(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for given, env in ((url, None), (None, url)):
+        if env is None:
+            monkeypatch.delenv("COCKROACH_SERVER", raising=False)
+        else:
+            monkeypatch.setenv("COCKROACH_SERVER", env)
+        with pytest.raises(SpecError) as refused:
+            CloudApiClient(API_KEY, given)
+        assert str(refused.value) == (
+            "api_url (cockroach:apiUrl or COCKROACH_SERVER): expected an https:// URL: plain http:// would send "
+            "the CockroachDB Cloud API key unencrypted (http:// is allowed only for a loopback host such as "
+            f"127.0.0.1 or localhost, e.g. the local simulator), got {url!r}"
+        )
+        assert API_KEY not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://cockroachlabs.cloud", "http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:9", "http://127.9.9.9"]
+)
+def test_https_and_loopback_http_are_accepted(url: str) -> None:
+    assert CloudApiClient(API_KEY, url).api_url == url
 
 
 def test_missing_key_fails_at_the_first_request_and_says_how_to_set_it(
