@@ -20,7 +20,11 @@ All requests of one API key in a process share a client-side limit of ``requests
 (see ``cmek_component.rate_limit``).
 
 The API key never appears in an error, a log line or a ``repr``, and a client refuses to be
-pickled.
+pickled. Surrounding whitespace is stripped from it; a key with a control character, a space or
+a non-ASCII character inside is refused (``InvalidApiKeyError``, naming the character, not the
+key) before anything is sent. Every exception raised around a request becomes a
+``CloudApiError`` whose text has lost the key in each spelling it can take (as is, JSON- or
+``repr``-escaped, in a bytes ``repr``, percent-encoded), with no chained original.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ __all__ = [
     "ClusterRegion",
     "CmekInfo",
     "ConflictError",
+    "InvalidApiKeyError",
     "InvalidArgumentError",
     "KeyInfo",
     "MissingApiKeyError",
@@ -102,6 +107,8 @@ MISSING_KEY_MESSAGE = (
     "no CockroachDB Cloud API key: run `pulumi config set --secret cockroach:apiKey <key>` "
     f"or set {API_KEY_ENV}"
 )
+_KEY_CHARACTER = re.compile(r"[!-~]", re.ASCII)
+"""What an API key is made of: printable ASCII without spaces (keys look like ``CCDB1_...``)."""
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +247,12 @@ class ApiConnectionError(CloudApiError):
 
 class MissingApiKeyError(CloudApiError):
     """No API key was given and ``COCKROACH_API_KEY`` is not set."""
+
+
+class InvalidApiKeyError(CloudApiError):
+    """The API key holds a character an API key never has (a line break, a control character, a
+    space or a non-ASCII character, after surrounding whitespace was stripped). The message names
+    the character and its position, never the key."""
 
 
 _ERROR_FOR_STATUS: dict[int, type[CloudApiError]] = {
@@ -439,8 +452,10 @@ def _parse_body(response: requests.Response) -> object:
 class CloudApiClient:
     """A CockroachDB Cloud API client for the CMEK operations.
 
-    ``api_key``: a service account API key; default env ``COCKROACH_API_KEY``. A missing key
-    raises ``MissingApiKeyError`` at the first request, not here. ``api_url``: default env
+    ``api_key``: a service account API key; default env ``COCKROACH_API_KEY``. Surrounding
+    whitespace and a byte-order mark are stripped (a key file's trailing newline, a CRLF line). A missing key raises
+    ``MissingApiKeyError`` and a key with a control, space or non-ASCII character inside raises
+    ``InvalidApiKeyError`` (naming the character, not the key) at the first request, not here. ``api_url``: default env
     ``COCKROACH_SERVER``, then ``https://cockroachlabs.cloud``; ``https://``, or ``http://`` for
     a loopback host only (see ``cmek_component.api_url``), else ``SpecError`` here.
     ``connect_timeout``/``read_timeout``: seconds per attempt (5, 30).
@@ -466,7 +481,10 @@ class CloudApiClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.__api_key = api_key if api_key else os.environ.get(API_KEY_ENV) or None
+        given = api_key if api_key else os.environ.get(API_KEY_ENV) or None
+        self.__api_key = given.strip().strip("\ufeff").strip() if given else None
+        self.__key_problem = api_key_problem(self.__api_key) if self.__api_key else None
+        self.__key_forms = _secret_forms(given, self.__api_key)
         self.api_url: str = (api_url or os.environ.get(API_URL_ENV) or DEFAULT_API_URL).rstrip("/")
         url_problem = api_url_problem(self.api_url)
         if url_problem is not None:
@@ -610,6 +628,8 @@ class CloudApiClient:
         api_key = self.__api_key
         if not api_key:
             raise MissingApiKeyError(method, path, MISSING_KEY_MESSAGE)
+        if self.__key_problem is not None:
+            raise InvalidApiKeyError(method, path, self.__key_problem)
         limiter = self._rate_limiter(api_key)
         headers = {
             "Cc-Version": API_VERSION,
@@ -620,6 +640,10 @@ class CloudApiClient:
         rate_limit_retries = 0
         while True:
             limiter.acquire(self._sleep)
+            # Every exception is turned into a CloudApiError whose text has lost the key, and
+            # raised outside the except block, so that neither __cause__ nor __context__ keeps
+            # the original (requests puts header values, hence the key, in some messages).
+            failure: CloudApiError | None = None
             try:
                 response = self._session.request(
                     method,
@@ -631,25 +655,31 @@ class CloudApiClient:
                     timeout=self.timeout,
                     allow_redirects=False,
                 )
+                status = response.status_code
+                log.debug("Cloud API: %s %s -> HTTP %d", method, path, status)
+                parsed = _parse_body(response)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                reason = _scrub(str(exc), api_key)[:300]
+                reason = self._scrub(str(exc))[:300]
                 log.info("Cloud API: %s %s -> no answer (%s)", method, path, type(exc).__name__)
-                raise ApiConnectionError(method, path, f"no answer from {self.api_url}: {reason}") from None
+                failure = ApiConnectionError(method, path, f"no answer from {self.api_url}: {reason}")
+            except Exception as exc:  # noqa: BLE001 - anything else, scrubbed the same way
+                reason = self._scrub(f"{type(exc).__name__}: {exc}")[:300]
+                log.info("Cloud API: %s %s -> failed (%s)", method, path, type(exc).__name__)
+                failure = CloudApiError(method, path, f"the request failed: {reason}")
             finally:
                 limiter.release()
-            status = response.status_code
-            log.debug("Cloud API: %s %s -> HTTP %d", method, path, status)
-            parsed = _parse_body(response)
+            if failure is not None:
+                raise failure
             if 200 <= status <= 299:
                 if isinstance(parsed, Mapping):
                     return parsed
                 raise CloudApiError(
-                    method, path, f"expected a JSON object, got {_scrub(str(parsed), api_key)[:200]!r}",
+                    method, path, f"expected a JSON object, got {self._scrub(str(parsed))[:200]!r}",
                     http_status=status,
                 )
             error = error_from_response(method, path, status, parsed, response.headers)
-            error.message = _scrub(error.message, api_key)
-            error.details = _scrub_json(error.details, api_key)
+            error.message = self._scrub(error.message)
+            error.details = _scrub_json(error.details, self._scrub)
             error.args = (str(error),)
             # urllib3's Retry has retried what it can judge from status and headers. A rate-limit
             # answer under another status (e.g. 400 + Retry-After + "rate limit exceeded") can
@@ -667,18 +697,61 @@ class CloudApiClient:
                 continue
             raise error
 
+    def _scrub(self, text: str) -> str:
+        """Defence in depth: an answer or transport message that echoes the key loses it, in
+        every spelling it can take there (see ``_secret_forms``)."""
+        for form in self.__key_forms:
+            text = text.replace(form, "<redacted>")
+        return text
 
-def _scrub(text: str, api_key: str) -> str:
-    """Defence in depth: an answer or transport message that echoes the key loses it."""
-    return text.replace(api_key, "<redacted>") if api_key else text
+
+def api_key_problem(api_key: str) -> str | None:
+    """Why ``api_key`` (already stripped of surrounding whitespace) cannot be an API key, naming
+    the first offending character and its position but never the key; ``None`` when it can."""
+    for index, char in enumerate(api_key):
+        if _KEY_CHARACTER.fullmatch(char):
+            continue
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            kind = "a line break" if char in "\r\n" else "a control character"
+        elif char.isspace():
+            kind = "a space"
+        else:
+            kind = "a non-ASCII character"
+        return (
+            f"the CockroachDB Cloud API key contains {kind} (U+{code:04X}) at position {index + 1} of "
+            f"{len(api_key)}; an API key is printable ASCII without spaces. Copy the key again and run "
+            f"`pulumi config set --secret cockroach:apiKey <key>` (or set {API_KEY_ENV})"
+        )
+    return None
 
 
-def _scrub_json(value: Any, api_key: str) -> Any:
-    """``_scrub`` through the strings of a decoded JSON value (the Status ``details``)."""
+def _secret_forms(*keys: str | None) -> tuple[str, ...]:
+    """Every spelling of the keys that an error text can contain: as is, JSON-escaped,
+    ``repr``-escaped, inside a bytes ``repr``, and percent-encoded; longest first."""
+    forms: set[str] = set()
+    for key in keys:
+        if not key:
+            continue
+        forms.update(
+            {
+                key,
+                json.dumps(key)[1:-1],
+                json.dumps(key, ensure_ascii=False)[1:-1],
+                repr(key)[1:-1],
+                repr(key.encode("utf-8", "backslashreplace"))[2:-1],
+                quote(key, safe=""),
+            }
+        )
+    return tuple(sorted((form for form in forms if form), key=len, reverse=True))
+
+
+def _scrub_json(value: Any, scrub: Callable[[str], str]) -> Any:
+    """``scrub`` through the strings of a decoded JSON value (the Status ``details``)."""
     if isinstance(value, str):
-        return _scrub(value, api_key)
+        return scrub(value)
     if isinstance(value, list):
-        return [_scrub_json(item, api_key) for item in value]
+        return [_scrub_json(item, scrub) for item in value]
     if isinstance(value, dict):
-        return {_scrub(str(k), api_key): _scrub_json(v, api_key) for k, v in value.items()}
+        return {scrub(str(k)): _scrub_json(v, scrub) for k, v in value.items()}
     return value

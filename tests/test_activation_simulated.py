@@ -245,3 +245,21 @@ def test_a_post_refused_because_another_run_enabled_the_same_keys_meanwhile_adop
 
     assert statuses(server, "POST") == [400]  # "already enabled": not an error when the keys are ours
     assert outs["status"] == "ENABLED"
+
+
+def test_a_key_file_with_a_trailing_crlf_works_and_a_line_break_inside_the_key_is_refused_unechoed(
+    sim_factory: SimFactory,
+) -> None:
+    server = sim_factory(settings())
+    _, outs = SimulatedActivation(server, SEED_API_KEY + "\r\n").create(props(seeds.AWS_SINGLE))
+    assert outs["status"] == "ENABLED"
+
+    broken = SEED_API_KEY[:4] + "\r\n" + SEED_API_KEY[4:]
+    before = len(server.simulator.requests)
+    with pytest.raises(ActivationError) as refused:
+        SimulatedActivation(server, broken).create(props(seeds.GCP_SINGLE))
+    message = str(refused.value)
+    assert "the CockroachDB Cloud API key contains a line break (U+000D) at position 5" in message
+    for text in (message, repr(refused.value), repr(refused.value.__context__)):
+        assert SEED_API_KEY[4:] not in text and repr(broken)[1:-1] not in text
+    assert len(server.simulator.requests) == before, "refused before any request"

@@ -32,6 +32,7 @@ from cmek_component.cloud_api import (
     CloudApiClient,
     CloudApiError,
     CmekInfo,
+    InvalidApiKeyError,
     InvalidArgumentError,
     MissingApiKeyError,
     NotFoundError,
@@ -612,6 +613,88 @@ def test_api_key_never_appears_in_errors_reprs_or_logs(
     assert caplog.text, "logging was captured"
     for text in texts:
         assert API_KEY not in text
+
+
+@pytest.mark.parametrize("given", [API_KEY + "\n", API_KEY + "\r\n", f"  {API_KEY}\t\n", "\ufeff" + API_KEY + " "],
+                         ids=["newline", "crlf", "spaces-tab", "bom-space"])
+def test_surrounding_whitespace_is_stripped_from_the_key(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, given: str
+) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ORG))
+    CloudApiClient(given, url, sleep=fake_time.sleep, clock=fake_time.clock).get_organization()
+    assert app.seen[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        (API_KEY[:10] + "\r\n" + API_KEY[10:], "a line break (U+000D) at position 11 of"),
+        (API_KEY[:10] + "\n" + API_KEY[10:], "a line break (U+000A) at position 11 of"),
+        (API_KEY[:5] + "\x00" + API_KEY[5:], "a control character (U+0000) at position 6 of"),
+        (API_KEY[:5] + "\x1b[31m" + API_KEY[5:], "a control character (U+001B) at position 6 of"),
+        (API_KEY[:5] + " " + API_KEY[5:], "a space (U+0020) at position 6 of"),
+        (API_KEY[:5] + "\u00e9" + API_KEY[5:], "a non-ASCII character (U+00E9) at position 6 of"),
+    ],
+    ids=["crlf", "lf", "nul", "ansi", "space", "non-ascii"],
+)
+def test_a_key_with_a_control_character_inside_is_refused_without_echoing_it(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, given: str, named: str
+) -> None:
+    app, url = api
+    client = CloudApiClient(given, url, sleep=fake_time.sleep, clock=fake_time.clock)
+    with pytest.raises(InvalidApiKeyError) as refused:
+        client.get_organization()
+    message = str(refused.value)
+    assert message.startswith(f"GET {ORG_PATH}: the CockroachDB Cloud API key contains {named}")
+    assert "pulumi config set --secret cockroach:apiKey <key>" in message
+    texts = [message, repr(refused.value), repr(refused.value.args), repr(refused.value.__context__)]
+    for text in texts:
+        for fragment in (API_KEY[:10], API_KEY[10:], repr(given)[1:-1]):
+            assert fragment not in text
+    assert app.seen == [], "nothing was sent"
+
+
+def test_the_key_is_scrubbed_in_every_form_an_answer_can_echo(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    key = "CCDB1_quote\"back\\slash'apostrophe-0123456789"
+    forms = [key, json.dumps(key)[1:-1], repr(key)[1:-1], repr(key.encode())[2:-1]]
+    assert len(set(forms)) == 3, "the forms differ (an ASCII key's str and bytes reprs are alike)"
+    app.script("GET", ORG_PATH, Reply(502, "<pre>" + " | ".join(forms) + "</pre>"))
+    with pytest.raises(ServerError) as caught:
+        CloudApiClient(key, url, sleep=fake_time.sleep, clock=fake_time.clock, max_retries=0).get_organization()
+    assert str(caught.value) == f"GET {ORG_PATH}: HTTP 502 (bad gateway): <pre>" + " | ".join(["<redacted>"] * 4) + "</pre>"
+    assert "quote" not in repr(caught.value)
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        lambda key: ValueError(f"Invalid header value {('Bearer ' + key).encode()!r}"),
+        lambda key: UnicodeEncodeError("latin-1", "Bearer " + key, 7, 8, "ordinal not in range(256)"),
+        lambda key: TypeError(f"unexpected {json.dumps({'Authorization': 'Bearer ' + key})}"),
+        lambda key: requests.exceptions.InvalidHeader(f"Invalid return character in header value: {'Bearer ' + key!r}"),
+    ],
+    ids=["value-error-bytes-repr", "unicode-encode-error", "type-error-json", "requests-invalid-header"],
+)
+def test_every_exception_around_a_request_becomes_a_cloud_api_error_without_the_key(
+    fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch, raised: Callable[[str], Exception]
+) -> None:
+    key = "CCDB1_it's-a-\"quoted\"-key-0123456789"
+    client = CloudApiClient(key, "http://127.0.0.1:9", sleep=fake_time.sleep, clock=fake_time.clock)
+
+    def failing_request(self: requests.Session, *args: Any, **kwargs: Any) -> requests.Response:
+        raise raised(key)
+
+    monkeypatch.setattr(requests.Session, "request", failing_request)
+    with pytest.raises(CloudApiError) as caught:
+        client.get_cluster(CLUSTER_ID)
+    error = caught.value
+    assert str(error).startswith(f"GET /api/v1/clusters/{CLUSTER_ID}: ")
+    assert error.__cause__ is None and error.__context__ is None
+    for text in (str(error), repr(error), repr(error.args)):
+        for form in (key, json.dumps(key)[1:-1], repr(key)[1:-1], repr(key.encode())[2:-1]):
+            assert form not in text
 
 
 # --------------------------------------------------------------------------------------------
