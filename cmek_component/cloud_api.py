@@ -3,7 +3,9 @@
 ``CloudApiClient`` talks to ``https://cockroachlabs.cloud`` (or ``COCKROACH_SERVER``) with a
 service account API key (argument or ``COCKROACH_API_KEY``) and pins the API version with
 ``Cc-Version: 2024-09-16``. Every answer that is not a success raises one ``CloudApiError``
-subclass, chosen by ``error_from_response`` from the HTTP status and the ``Status`` body.
+subclass, chosen by ``error_from_response`` from the HTTP status and the ``Status`` body. Server
+text in an error (message, details, a non-JSON body) goes through ``cloud_models.printable``:
+no terminal escape sequences, control characters or line breaks reach a message.
 
 Retries (transport layer):
 
@@ -56,6 +58,7 @@ from cmek_component.cloud_models import (
     KeyInfo,
     Organization,
     RegionInfo,
+    printable,
 )
 from cmek_component.manifest import RegionSpec, SpecError, region_specs_to_api
 from cmek_component.rate_limit import RequestRateLimiter, shared_limiter
@@ -304,7 +307,7 @@ def _status_fields(body: object) -> tuple[str, int | None, list[object]]:
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
     if isinstance(body, str):
-        return body.strip()[:500], None, []
+        return printable(body).strip()[:500], None, []
     if not isinstance(body, Mapping):
         return ("" if body is None else json.dumps(body)[:500]), None, []
     source: Mapping[str, Any] = body
@@ -321,7 +324,18 @@ def _status_fields(body: object) -> tuple[str, int | None, list[object]]:
     elif isinstance(code, str) and code.isdigit():
         grpc_code = int(code)
     details = source.get("details")
-    return message, grpc_code, list(details) if isinstance(details, list) else []
+    return printable(message), grpc_code, _printable_json(details) if isinstance(details, list) else []
+
+
+def _printable_json(value: Any) -> Any:
+    """``printable`` through the strings of a decoded JSON value (the Status ``details``)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, list):
+        return [_printable_json(item) for item in value]
+    if isinstance(value, Mapping):
+        return {printable(str(k)): _printable_json(v) for k, v in value.items()}
+    return value
 
 
 def is_rate_limit_answer(status: int, body: object, headers: Mapping[str, str]) -> bool:
@@ -659,11 +673,11 @@ class CloudApiClient:
                 log.debug("Cloud API: %s %s -> HTTP %d", method, path, status)
                 parsed = _parse_body(response)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                reason = self._scrub(str(exc))[:300]
+                reason = printable(self._scrub(str(exc)))[:300]
                 log.info("Cloud API: %s %s -> no answer (%s)", method, path, type(exc).__name__)
                 failure = ApiConnectionError(method, path, f"no answer from {self.api_url}: {reason}")
             except Exception as exc:  # noqa: BLE001 - anything else, scrubbed the same way
-                reason = self._scrub(f"{type(exc).__name__}: {exc}")[:300]
+                reason = printable(self._scrub(f"{type(exc).__name__}: {exc}"))[:300]
                 log.info("Cloud API: %s %s -> failed (%s)", method, path, type(exc).__name__)
                 failure = CloudApiError(method, path, f"the request failed: {reason}")
             finally:
@@ -674,7 +688,7 @@ class CloudApiClient:
                 if isinstance(parsed, Mapping):
                     return parsed
                 raise CloudApiError(
-                    method, path, f"expected a JSON object, got {self._scrub(str(parsed))[:200]!r}",
+                    method, path, f"expected a JSON object, got {printable(self._scrub(str(parsed)))[:200]!r}",
                     http_status=status,
                 )
             error = error_from_response(method, path, status, parsed, response.headers)

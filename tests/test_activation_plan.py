@@ -398,6 +398,12 @@ def test_a_failed_region_fails_with_its_user_message() -> None:
     assert cmek_progress(failed, "ENABLED", EXPECTED).failure == "CMEK ENABLE_FAILED in region us-east-1: key is disabled in KMS"
 
 
+def test_a_failure_message_from_the_server_loses_its_terminal_control_characters() -> None:
+    hostile = "\x1b[2J\x1b[31mkey is\r\ndisabled\x00 in KMS\x07\x1b]0;pwned\x07\u202e"
+    failed = cmek("ENABLE_FAILED", {"us-east-1": ("ENABLE_FAILED\x1b[0m", [key_info(KEY_A, "ENABLE_FAILED", message=hostile)]), "us-west-2": ("ENABLED", [key_info(KEY_B)])})
+    assert cmek_progress(failed, "ENABLED", EXPECTED).failure == "CMEK ENABLE_FAILED in region us-east-1: key is disabled in KMS"
+
+
 def test_outputs_show_current_key_and_history() -> None:
     rotated = cmek(regions={"us-east-1": ("ENABLED", [key_info(KEY_A, "DISABLED"), key_info(KEY_NEW, created="2026-02-01T00:00:00Z")]), "us-west-2": ("ENABLED", [key_info(KEY_B)])})
     out = live_outputs(rotated)

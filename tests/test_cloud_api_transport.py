@@ -577,6 +577,39 @@ def test_answers_become_typed_errors(
     assert str(caught.value) == text
 
 
+HOSTILE = "\x1b[2J\x1b[1;31mrefused\x1b[0m:\r\nkey\x00 locked\x07\x08 \x1b]8;;http://evil\x07here\x1b]8;;\x07\u202egnp.exe \x9b2J"
+SHOWN = "refused: key locked heregnp.exe "
+
+
+@pytest.mark.parametrize(
+    ("reply", "text"),
+    [
+        (error_reply(400, 3, HOSTILE), f"GET {ORG_PATH}: HTTP 400 (invalid argument): {SHOWN}"),
+        (Reply(502, HOSTILE), f"GET {ORG_PATH}: HTTP 502 (bad gateway): {SHOWN.strip()}"),
+        (Reply(500, {"error": {"code": 13, "message": HOSTILE}}), f"GET {ORG_PATH}: HTTP 500 (internal): {SHOWN}"),
+        (Reply(200, HOSTILE), f"GET {ORG_PATH}: HTTP 200 (ok): expected a JSON object, got {SHOWN!r}"),
+    ],
+    ids=["status-message", "text-body", "nested-error", "success-not-json"],
+)
+def test_server_text_loses_escape_sequences_and_control_characters(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, reply: Reply, text: str
+) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, reply)
+    with pytest.raises(CloudApiError) as caught:
+        make_client(url, fake_time, max_retries=0).get_organization()
+    assert str(caught.value) == text
+    assert caught.value.message.isprintable()
+
+
+def test_status_details_lose_control_characters(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(400, {"code": 3, "message": "bad", "details": [{"@type\x1b[1m": HOSTILE, "n": [HOSTILE, 3]}]}))
+    with pytest.raises(InvalidArgumentError) as caught:
+        make_client(url, fake_time).get_organization()
+    assert caught.value.details == [{"@type": SHOWN, "n": [SHOWN, 3]}]
+
+
 # --------------------------------------------------------------------------------------------
 # The key stays secret
 # --------------------------------------------------------------------------------------------
