@@ -60,6 +60,7 @@ from cmek_component.cloud_models import (
     RegionInfo,
     printable,
 )
+from cmek_component.cloud_transport import BodyError, parse_json, read_body
 from cmek_component.manifest import RegionSpec, SpecError, region_specs_to_api
 from cmek_component.rate_limit import RequestRateLimiter, shared_limiter
 
@@ -102,6 +103,13 @@ USER_AGENT = f"cmek-component/{__version__}"
 
 RETRIED_METHODS = frozenset({"GET", "PUT"})
 RETRIED_STATUSES = frozenset({429} | {code for code in range(500, 600) if code != 501})
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+"""The largest answer the client takes in (as sent and decoded). The biggest answer it asks for is
+a page of ``GET /api/v1/clusters``, a few KB per cluster; 8 MiB is thousands of clusters, and
+keeps a broken or hostile server (or a 2 MB gzip answer decoding to 2 GB) from exhausting memory."""
+MAX_JSON_DEPTH = 64
+"""Deepest JSON nesting taken in: the API's objects nest fewer than 10 levels (a Status's details
+a few more), and deeper input would make ``json`` and ``copy.deepcopy`` raise RecursionError."""
 MAX_RETRY_AFTER_SECONDS = 300
 """A longer ``Retry-After`` is shortened to this (the retry then usually fails fast)."""
 JITTER_FRACTION = 0.25
@@ -454,15 +462,6 @@ class _BearerAuth(requests.auth.AuthBase):
         return "_BearerAuth(<redacted>)"
 
 
-def _parse_body(response: requests.Response) -> object:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return response.content.decode("utf-8", "replace")
-
-
 class CloudApiClient:
     """A CockroachDB Cloud API client for the CMEK operations.
 
@@ -475,6 +474,8 @@ class CloudApiClient:
     ``connect_timeout``/``read_timeout``: seconds per attempt (5, 30).
     ``max_retries`` (4), ``backoff_factor`` (0.5 s), ``backoff_max`` (30 s): GET/PUT retries.
     ``requests_per_second`` (10): the shared client-side limit for this key.
+    ``max_response_bytes`` (8 MiB): the largest answer taken in, as sent and as decoded; a
+    bigger one, or JSON nested deeper than ``MAX_JSON_DEPTH`` levels, is a ``CloudApiError``.
     ``session``: a ``requests.Session`` to use; the client mounts its retrying adapter on it
     for ``api_url`` and sends its headers per request (the session's own headers are left alone).
     ``sleep``/``clock``: injectable for tests (``time.sleep``/``time.monotonic``).
@@ -491,6 +492,7 @@ class CloudApiClient:
         backoff_factor: float = 0.5,
         backoff_max: float = 30,
         requests_per_second: float = 10.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -505,6 +507,9 @@ class CloudApiClient:
             raise SpecError(f"api_url (cockroach:apiUrl or {API_URL_ENV})", url_problem, self.api_url)
         if not requests_per_second > 0:
             raise SpecError("requests_per_second", "expected a positive number", requests_per_second)
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) or max_response_bytes < 1:
+            raise SpecError("max_response_bytes", "expected a positive integer", max_response_bytes)
+        self.max_response_bytes = max_response_bytes
         self.timeout = (float(connect_timeout), float(read_timeout))
         self.max_retries = max_retries
         self.backoff_factor = backoff_factor
@@ -668,10 +673,18 @@ class CloudApiClient:
                     auth=_BearerAuth(api_key),
                     timeout=self.timeout,
                     allow_redirects=False,
+                    stream=True,
                 )
                 status = response.status_code
                 log.debug("Cloud API: %s %s -> HTTP %d", method, path, status)
-                parsed = _parse_body(response)
+                try:
+                    content = read_body(response, self.max_response_bytes)
+                finally:
+                    response.close()
+                parsed = parse_json(content, MAX_JSON_DEPTH)
+            except BodyError as exc:
+                log.info("Cloud API: %s %s -> HTTP %d, answer refused (%s)", method, path, status, type(exc).__name__)
+                failure = CloudApiError(method, path, str(exc), http_status=status)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 reason = printable(self._scrub(str(exc)))[:300]
                 log.info("Cloud API: %s %s -> no answer (%s)", method, path, type(exc).__name__)

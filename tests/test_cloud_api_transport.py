@@ -9,6 +9,7 @@ that spend real time: under a second, and about 4 seconds).
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import pickle
@@ -16,6 +17,7 @@ import socket
 import socketserver
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,7 +109,9 @@ class ScriptedApi:
                 "code": 5, "message": "not found: no script", "details": []})
         if reply.delay:
             time.sleep(reply.delay)
-        if isinstance(reply.body, str):
+        if isinstance(reply.body, bytes):  # sent as is (e.g. gzip with a Content-Encoding header)
+            response = Response(reply.body, status=reply.status, headers=reply.headers, content_type="application/json")
+        elif isinstance(reply.body, str):
             response = Response(reply.body, status=reply.status, headers=reply.headers, content_type="text/html")
         else:
             response = Response(json.dumps(reply.body), status=reply.status, headers=reply.headers,
@@ -608,6 +612,75 @@ def test_status_details_lose_control_characters(api: tuple[ScriptedApi, str], fa
     with pytest.raises(InvalidArgumentError) as caught:
         make_client(url, fake_time).get_organization()
     assert caught.value.details == [{"@type": SHOWN, "n": [SHOWN, 3]}]
+
+
+# --------------------------------------------------------------------------------------------
+# Bounded answers
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_gzip_answer_that_decodes_beyond_the_limit_is_refused_without_decoding_it_all(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime
+) -> None:
+    app, url = api
+    bomb = gzip.compress(b'{"clusters": ["' + b"0" * (300 * 1024 * 1024) + b'"]}', compresslevel=1)
+    assert len(bomb) < 2 * 1024 * 1024
+    app.script("GET", "/api/v1/clusters", Reply(200, bomb, {"Content-Encoding": "gzip"}))
+    tracemalloc.start()
+    try:
+        with pytest.raises(CloudApiError) as caught:
+            make_client(url, fake_time).list_clusters()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(caught.value) == (
+        "GET /api/v1/clusters: HTTP 200 (ok): the answer decodes to more than the limit of 8388608 bytes (max_response_bytes)"
+    )
+    assert peak < 64 * 1024 * 1024, f"decoding stopped near the limit (peak {peak} bytes)"
+
+
+def test_an_answer_larger_than_the_limit_is_refused(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, {"id": "x" * 5000}))
+    with pytest.raises(CloudApiError) as caught:
+        make_client(url, fake_time, max_response_bytes=4096).get_organization()
+    assert caught.value.http_status == 200
+    assert caught.value.message == "the answer declares 5010 bytes, more than the limit of 4096 (max_response_bytes)"
+    assert make_client(url, fake_time, max_response_bytes=5010).get_organization().id == "x" * 5000
+
+
+def test_an_error_answer_larger_than_the_limit_is_refused_with_its_status(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("POST", CMEK_PATH, Reply(400, gzip.compress(b" " * 100_000), {"Content-Encoding": "gzip"}))
+    with pytest.raises(CloudApiError) as caught:
+        make_client(url, fake_time, max_response_bytes=50_000).enable_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert str(caught.value) == (
+        f"POST {CMEK_PATH}: HTTP 400 (invalid argument): the answer decodes to more than the limit of 50000 bytes "
+        "(max_response_bytes)"
+    )
+
+
+@pytest.mark.parametrize("depth", [65, 1000, 200_000])
+def test_deeply_nested_json_in_an_answer_is_a_clear_error(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, depth: int
+) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ('{"id": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}").encode()))
+    with pytest.raises(CloudApiError) as caught:
+        make_client(url, fake_time).get_organization()
+    assert str(caught.value) == f"GET {ORG_PATH}: HTTP 200 (ok): the answer's JSON is nested deeper than 64 levels"
+
+
+def test_nesting_up_to_the_limit_is_read(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ('{"id": "o", "x": ' + "[" * 63 + "]" * 63 + "}").encode()))
+    assert make_client(url, fake_time).get_organization().id == "o"
+
+
+def test_the_response_limit_must_be_a_positive_integer() -> None:
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(SpecError, match="max_response_bytes: expected a positive integer"):
+            CloudApiClient(API_KEY, "https://cockroachlabs.cloud", max_response_bytes=bad)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
