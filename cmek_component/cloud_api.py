@@ -35,6 +35,7 @@ import email.utils
 import http
 import json
 import logging
+import math
 import os
 import random
 import re
@@ -46,7 +47,6 @@ from urllib.parse import quote
 
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from cmek_component import __version__
@@ -60,7 +60,14 @@ from cmek_component.cloud_models import (
     RegionInfo,
     printable,
 )
-from cmek_component.cloud_transport import BodyError, parse_json, read_body
+from cmek_component.cloud_transport import (
+    BodyError,
+    WatchedAdapter,
+    end_current_attempt,
+    parse_json,
+    read_body,
+    watched_attempts,
+)
 from cmek_component.manifest import RegionSpec, SpecError, region_specs_to_api
 from cmek_component.rate_limit import RequestRateLimiter, shared_limiter
 
@@ -471,7 +478,10 @@ class CloudApiClient:
     ``InvalidApiKeyError`` (naming the character, not the key) at the first request, not here. ``api_url``: default env
     ``COCKROACH_SERVER``, then ``https://cockroachlabs.cloud``; ``https://``, or ``http://`` for
     a loopback host only (see ``cmek_component.api_url``), else ``SpecError`` here.
-    ``connect_timeout``/``read_timeout``: seconds per attempt (5, 30).
+    ``connect_timeout``/``read_timeout``: seconds to connect and to wait for each read (5, 30).
+    ``attempt_timeout``: seconds one attempt may take in all, from sending the request to the
+    last byte of the answer, however slowly the server trickles it (default ``connect_timeout +
+    read_timeout``); a slower attempt fails like a read timeout (GET retried, others not).
     ``max_retries`` (4), ``backoff_factor`` (0.5 s), ``backoff_max`` (30 s): GET/PUT retries.
     ``requests_per_second`` (10): the shared client-side limit for this key.
     ``max_response_bytes`` (8 MiB): the largest answer taken in, as sent and as decoded; a
@@ -488,6 +498,7 @@ class CloudApiClient:
         *,
         connect_timeout: float = 5,
         read_timeout: float = 30,
+        attempt_timeout: float | None = None,
         max_retries: int = 4,
         backoff_factor: float = 0.5,
         backoff_max: float = 30,
@@ -511,6 +522,10 @@ class CloudApiClient:
             raise SpecError("max_response_bytes", "expected a positive integer", max_response_bytes)
         self.max_response_bytes = max_response_bytes
         self.timeout = (float(connect_timeout), float(read_timeout))
+        total = sum(self.timeout) if attempt_timeout is None else attempt_timeout
+        if isinstance(total, bool) or not isinstance(total, (int, float)) or not 0 < total < math.inf:
+            raise SpecError("attempt_timeout", "expected a positive number of seconds", attempt_timeout)
+        self.attempt_timeout = float(total)
         self.max_retries = max_retries
         self.backoff_factor = backoff_factor
         self.backoff_max = backoff_max
@@ -529,7 +544,7 @@ class CloudApiClient:
             pause=self._pause_between_attempts,
         )
         self._session = session if session is not None else requests.Session()
-        self._session.mount(self.api_url + "/", HTTPAdapter(max_retries=self._retry))
+        self._session.mount(self.api_url + "/", WatchedAdapter(max_retries=self._retry))
 
     def __repr__(self) -> str:
         return f"CloudApiClient(api_url={self.api_url!r})"
@@ -630,7 +645,9 @@ class CloudApiClient:
         return self._limiter
 
     def _pause_between_attempts(self, seconds: float) -> None:
-        """Between two attempts of one call: give back the rate-limit place, wait, take a new one."""
+        """Between two attempts of one call: end the attempt's time bound, give back the
+        rate-limit place, wait, take a new one."""
+        end_current_attempt()
         limiter = self._limiter
         if limiter is not None:
             limiter.release()
@@ -663,38 +680,44 @@ class CloudApiClient:
             # raised outside the except block, so that neither __cause__ nor __context__ keeps
             # the original (requests puts header values, hence the key, in some messages).
             failure: CloudApiError | None = None
-            try:
-                response = self._session.request(
-                    method,
-                    self.api_url + path,
-                    params=params,
-                    json=body,
-                    headers=headers,
-                    auth=_BearerAuth(api_key),
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                    stream=True,
-                )
-                status = response.status_code
-                log.debug("Cloud API: %s %s -> HTTP %d", method, path, status)
+            with watched_attempts(self.attempt_timeout) as watch:
                 try:
-                    content = read_body(response, self.max_response_bytes)
+                    response = self._session.request(
+                        method,
+                        self.api_url + path,
+                        params=params,
+                        json=body,
+                        headers=headers,
+                        auth=_BearerAuth(api_key),
+                        timeout=self.timeout,
+                        allow_redirects=False,
+                        stream=True,
+                    )
+                    status = response.status_code
+                    log.debug("Cloud API: %s %s -> HTTP %d", method, path, status)
+                    try:
+                        content = read_body(response, self.max_response_bytes)
+                    finally:
+                        response.close()
+                    parsed = parse_json(content, MAX_JSON_DEPTH)
+                except BodyError as exc:
+                    log.info("Cloud API: %s %s -> HTTP %d, answer refused (%s)", method, path, status, type(exc).__name__)
+                    failure = CloudApiError(method, path, str(exc), http_status=status)
+                except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+                    reason = printable(self._scrub(str(exc)))[:300]
+                    if watch.expired:
+                        reason = (
+                            f"the attempt took longer than attempt_timeout={self.attempt_timeout:g} s "
+                            "(the server answered too slowly) and was cut off"
+                        )
+                    log.info("Cloud API: %s %s -> no answer (%s)", method, path, type(exc).__name__)
+                    failure = ApiConnectionError(method, path, f"no answer from {self.api_url}: {reason}")
+                except Exception as exc:  # noqa: BLE001 - anything else, scrubbed the same way
+                    reason = printable(self._scrub(f"{type(exc).__name__}: {exc}"))[:300]
+                    log.info("Cloud API: %s %s -> failed (%s)", method, path, type(exc).__name__)
+                    failure = CloudApiError(method, path, f"the request failed: {reason}")
                 finally:
-                    response.close()
-                parsed = parse_json(content, MAX_JSON_DEPTH)
-            except BodyError as exc:
-                log.info("Cloud API: %s %s -> HTTP %d, answer refused (%s)", method, path, status, type(exc).__name__)
-                failure = CloudApiError(method, path, str(exc), http_status=status)
-            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                reason = printable(self._scrub(str(exc)))[:300]
-                log.info("Cloud API: %s %s -> no answer (%s)", method, path, type(exc).__name__)
-                failure = ApiConnectionError(method, path, f"no answer from {self.api_url}: {reason}")
-            except Exception as exc:  # noqa: BLE001 - anything else, scrubbed the same way
-                reason = printable(self._scrub(f"{type(exc).__name__}: {exc}"))[:300]
-                log.info("Cloud API: %s %s -> failed (%s)", method, path, type(exc).__name__)
-                failure = CloudApiError(method, path, f"the request failed: {reason}")
-            finally:
-                limiter.release()
+                    limiter.release()
             if failure is not None:
                 raise failure
             if 200 <= status <= 299:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import math
 import pickle
 import socket
 import socketserver
@@ -548,6 +549,83 @@ def test_dropped_connection_retries_get_but_not_patch(hang_up_server: tuple[list
     with pytest.raises(ApiConnectionError):
         client.revoke_cmek(CLUSTER_ID)
     assert received == [b"GET"] * 5 + [b"PATCH"]
+
+
+class _Trickle(socketserver.BaseRequestHandler):
+    """Answers ``GET /api/v1/organization`` a byte every ``gap`` seconds, in the status line and
+    headers (``where == "head"``) or in the body only (``where == "body"``)."""
+
+    where = "body"
+    gap = 0.25
+    stopped: threading.Event
+
+    def handle(self) -> None:
+        self.request.recv(65536)
+        body = json.dumps(ORG).encode()
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        slow, fast = (head + body, b"") if self.where == "head" else (body, head)
+        try:
+            self.request.sendall(fast)
+            for index in range(len(slow)):
+                if self.stopped.wait(self.gap):
+                    return
+                self.request.sendall(slow[index:index + 1])
+        except OSError:
+            return
+
+
+@pytest.fixture(params=["head", "body"])
+def trickle_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    stopped = threading.Event()
+    handler = type("Trickle", (_Trickle,), {"where": request.param, "stopped": stopped})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        stopped.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_server_trickling_its_answer_is_cut_off_at_the_attempt_bound(trickle_server: str, fake_time: FakeTime) -> None:
+    # Every gap (0.25 s) is shorter than read_timeout, so only a bound on the whole attempt helps:
+    # the answer would take over 20 s to arrive.
+    client = make_client(trickle_server, fake_time, connect_timeout=0.5, read_timeout=0.5, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(ApiConnectionError) as caught:
+        client.get_organization()
+    elapsed = time.monotonic() - started
+    assert str(caught.value) == (
+        f"GET {ORG_PATH}: no answer from {trickle_server}: the attempt took longer than attempt_timeout=1 s "
+        "(the server answered too slowly) and was cut off"
+    )
+    assert 0.9 < elapsed < 2.5
+
+
+@pytest.mark.parametrize("trickle_server", ["head"], indirect=True)  # a body is read after urllib3's retries
+def test_each_retry_gets_its_own_attempt_bound(trickle_server: str, fake_time: FakeTime) -> None:
+    client = make_client(trickle_server, fake_time, read_timeout=5, attempt_timeout=0.6, max_retries=1)
+    started = time.monotonic()
+    with pytest.raises(ApiConnectionError, match=r"attempt_timeout=0\.6 s"):
+        client.get_organization()
+    elapsed = time.monotonic() - started
+    assert len(fake_time.sleeps) == 1 and 1.1 < elapsed < 3.0
+
+
+def test_a_slow_but_complete_answer_within_the_bound_is_read(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ORG, delay=0.3))
+    assert make_client(url, fake_time, attempt_timeout=2).get_organization().id == ORG["id"]
+    assert len(fake_time.sleeps) == 0
+
+
+@pytest.mark.parametrize("bad", [0, -1, math.inf, math.nan, True])
+def test_the_attempt_bound_must_be_a_positive_number(bad: float) -> None:
+    with pytest.raises(SpecError, match="attempt_timeout: expected a positive number of seconds"):
+        CloudApiClient(API_KEY, "https://cockroachlabs.cloud", attempt_timeout=bad)
 
 
 # --------------------------------------------------------------------------------------------
