@@ -7,6 +7,7 @@ carries out what it returns:
 - ``create_action``: adopt an existing CMEK configuration (or wait for one) or enable;
 - ``plan_update``: the PATCH cluster / PUT / PATCH cmek calls an update needs, skipping work
   that a crashed earlier run already did;
+- ``rotation_took_effect``: whether a rotation whose answer was lost was applied all the same;
 - ``cmek_progress``: whether a wait is done, failed, or still pending;
 - ``live_outputs``: the ``status``/``regions``/``key_history`` outputs from ``GET cmek``;
 - ``is_kms_access_message``: which API errors count as IAM still propagating.
@@ -263,6 +264,29 @@ def plan_update(old: ActivationInputs, new: ActivationInputs, cluster: Cluster, 
         if spec.region in live and (trigger_changed or spec.region in failed or live[spec.region] != spec.key_spec)
     )
     return UpdatePlan(add=add, region_nodes=region_nodes, rotate=rotate)
+
+
+_ROTATION_APPLIED = ("ROTATING", "ENABLED")
+
+
+def rotation_took_effect(before: CmekInfo | None, after: CmekInfo | None, rotated: Sequence[RegionSpec]) -> bool:
+    """Whether a ``PUT cmek`` rotating ``rotated`` has visibly been applied (its answer lost, or
+    another run sent the same rotation): in every rotated region the current key has the new
+    spec, the region is ROTATING or ENABLED, and the region's state differs from ``before`` (the
+    configuration read before the PUT). The last rule matters for a re-wrap with an unchanged
+    spec, which shows only as ROTATING or a refreshed key; one that left no trace counts as not
+    applied (sending it again is safe, only slower)."""
+    if after is None or not rotated:
+        return False
+    for spec in rotated:
+        now = after.region(spec.region)
+        key = now.current_key if now is not None else None
+        if now is None or key is None or key.spec != spec.key_spec or now.status not in _ROTATION_APPLIED:
+            return False
+        earlier = before.region(spec.region) if before is not None else None
+        if earlier is not None and earlier.to_api() == now.to_api():
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------------------------

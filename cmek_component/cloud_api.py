@@ -9,12 +9,16 @@ no terminal escape sequences, control characters or line breaks reach a message.
 
 Retries (transport layer):
 
-- GET and PUT are retried on connection errors, timeouts, HTTP 429 and every 5xx except 501:
-  up to ``max_retries`` times, waiting ``Retry-After`` when the server sends it, else
+- GET is retried on connection errors, timeouts, HTTP 429 and every 5xx except 501: up to
+  ``max_retries`` times, waiting ``Retry-After`` when the server sends it, else
   ``backoff_factor * 2**(n-1)`` seconds for the n-th retry plus up to 25% jitter, never more than
   ``backoff_max`` (defaults: 0.5-0.625 s, 1-1.25 s, 2-2.5 s, 4-5 s);
+- PUT (rotate) is retried the same way on HTTP 429 and 503 only, the answers of a request that
+  was not processed. After a connection error, a timeout or another 5xx the rotation may have
+  been applied (a lost answer), and a second PUT would re-wrap the cluster again: the caller
+  looks first (``ActivationRunner``);
 - an answer with ``Retry-After`` and the message "rate limit exceeded" is a rate-limit answer
-  whatever its status (the Cloud API does not promise 429), and is retried like a 429;
+  whatever its status (the Cloud API does not promise 429), and is retried like a 429 (GET, PUT);
 - POST (enable CMEK) and PATCH (revoke, add regions) are never resent: the server may have
   acted on them. Their callers decide what is safe to repeat.
 
@@ -110,6 +114,11 @@ USER_AGENT = f"cmek-component/{__version__}"
 
 RETRIED_METHODS = frozenset({"GET", "PUT"})
 RETRIED_STATUSES = frozenset({429} | {code for code in range(500, 600) if code != 501})
+UNPROCESSED_STATUSES = frozenset({429, 503})
+"""Answers that say the request was not acted on: the only ones after which PUT is resent."""
+RETRIED_ONLY_WHEN_UNPROCESSED = frozenset({"PUT"})
+"""Methods resent only after an ``UNPROCESSED_STATUSES`` answer, never after a connection error,
+a timeout or another 5xx (the server may have applied them)."""
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 """The largest answer the client takes in (as sent and decoded). The biggest answer it asks for is
 a page of ``GET /api/v1/clusters``, a few KB per cluster; 8 MiB is thousands of clusters, and
@@ -406,7 +415,8 @@ class CloudRetry(Retry):
     """urllib3 ``Retry`` with this client's rules; it sees statuses and headers, not bodies.
 
     - only the ``allowed_methods`` (GET, PUT) are ever resent, also after connection errors
-      (plain urllib3 resends any method whose connection failed before sending);
+      (plain urllib3 resends any method whose connection failed before sending); PUT only after
+      a 429 or 503 answer (``RETRIED_ONLY_WHEN_UNPROCESSED``);
     - backoff from ``backoff_delay`` (urllib3's own has no wait before the first retry);
     - ``Retry-After`` accepts fractional seconds, and an unreadable value falls back to backoff;
     - waiting goes through ``pause(seconds)``, so the client can release its rate-limit place,
@@ -435,6 +445,11 @@ class CloudRetry(Retry):
             delay = self.get_backoff_time()
         self.pause(delay)
 
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method.upper() in RETRIED_ONLY_WHEN_UNPROCESSED and status_code not in UNPROCESSED_STATUSES:
+            return False
+        return super().is_retry(method, status_code, has_retry_after)
+
     def increment(
         self,
         method: str | None = None,
@@ -444,8 +459,12 @@ class CloudRetry(Retry):
         _pool: ConnectionPool | None = None,
         _stacktrace: TracebackType | None = None,
     ) -> Self:
-        if method is not None and not self._is_method_retryable(method):
-            # Never resend POST/PATCH: spend the whole budget so urllib3 gives up right away.
+        never = method is not None and not self._is_method_retryable(method)
+        if method is not None and method.upper() in RETRIED_ONLY_WHEN_UNPROCESSED:
+            never = never or response is None or response.status not in UNPROCESSED_STATUSES
+        if never:
+            # Never resend POST/PATCH, nor PUT after an answer that may hide an applied request:
+            # spend the whole budget so urllib3 gives up right away.
             return Retry.increment(self.new(total=0), method, url, response, error, _pool, _stacktrace)
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
@@ -604,7 +623,8 @@ class CloudApiClient:
 
     def update_cmek(self, cluster_id: str, region_specs: Sequence[RegionSpec]) -> CmekInfo:
         """``PUT /api/v1/clusters/{cluster_id}/cmek`` with only the regions to rotate (the same
-        URI again re-encrypts with the key's newest version). Retried like GET."""
+        URI again re-encrypts with the key's newest version). Resent by the transport only after
+        429 or 503; after no answer or another 5xx the caller must look before resending."""
         body = {"region_specs": region_specs_to_api(region_specs)}
         return CmekInfo.from_api(self._object("PUT", self._cluster_path(cluster_id) + "/cmek", body))
 
@@ -734,10 +754,11 @@ class CloudApiClient:
             # urllib3's Retry has retried what it can judge from status and headers. A rate-limit
             # answer under another status (e.g. 400 + Retry-After + "rate limit exceeded") can
             # only be recognised from the body, so this loop retries it, for GET and PUT only.
+            transport_retried = UNPROCESSED_STATUSES if method in RETRIED_ONLY_WHEN_UNPROCESSED else RETRIED_STATUSES
             if (
                 isinstance(error, RateLimitedError)
                 and method in RETRIED_METHODS
-                and status not in RETRIED_STATUSES
+                and status not in transport_retried
                 and rate_limit_retries < self.max_retries
             ):
                 rate_limit_retries += 1

@@ -263,3 +263,76 @@ def test_a_key_file_with_a_trailing_crlf_works_and_a_line_break_inside_the_key_i
     for text in (message, repr(refused.value), repr(refused.value.__context__)):
         assert SEED_API_KEY[4:] not in text and repr(broken)[1:-1] not in text
     assert len(server.simulator.requests) == before, "refused before any request"
+
+
+def put_records(server: SimulatorServer) -> list[Any]:
+    return [r for r in server.simulator.requests if r.method == "PUT"]
+
+
+def test_a_rotation_whose_answer_was_lost_is_not_sent_again(sim_factory: SimFactory) -> None:
+    server = sim_factory(settings(rotate_seconds=120))
+    activation = SimulatedActivation(server, SEED_API_KEY)
+    base = props(seeds.AWS_MULTI)
+    id_, outs = activation.create(base)
+    server.simulator.inject_fault("PUT", "/cmek", "drop", after_processing=True)
+    rotated = props(seeds.AWS_MULTI, generation=2)
+    started = activation.now()
+
+    outs = activation.update(id_, outs, rotated)
+
+    assert [(r.status, r.fault) for r in put_records(server)] == [(200, "drop")], "one PUT, applied, answer lost"
+    assert outs["status"] == "ENABLED"
+    assert {r["region"]: r["key_uri"] for r in outs["regions"]} == {s["region"]: s["key_spec"]["uri"] for s in rotated["region_specs"]}
+    assert all(len(history) == 2 for history in outs["key_history"].values()), "each region re-wrapped once"
+    assert activation.now() - started < 2 * 120
+    assert any("the rotation already took effect" in line for _, line in activation.infos)
+
+
+@pytest.mark.parametrize("same_uri_rotation", ["new_key_info", "in_place"])
+def test_a_rewrap_whose_answer_was_lost_is_not_sent_again(sim_factory: SimFactory, same_uri_rotation: str) -> None:
+    server = sim_factory(settings(rotate_seconds=60, same_uri_rotation=same_uri_rotation))
+    activation = SimulatedActivation(server, SEED_API_KEY)
+    base = props(seeds.AWS_SINGLE)
+    id_, outs = activation.create(base)
+    server.simulator.inject_fault("PUT", "/cmek", "drop", after_processing=True)
+
+    outs = activation.update(id_, outs, {**base, "rotation_trigger": "after-audit"})
+
+    assert len(put_records(server)) == 1
+    assert outs["status"] == "ENABLED"
+
+
+def test_a_rotation_whose_answer_was_lost_before_it_applied_is_sent_again(sim_factory: SimFactory) -> None:
+    server = sim_factory(settings(rotate_seconds=60))
+    activation = SimulatedActivation(server, SEED_API_KEY)
+    base = props(seeds.AWS_SINGLE)
+    id_, outs = activation.create(base)
+    server.simulator.inject_fault("PUT", "/cmek", "drop")  # dropped before it took effect
+    rotated = props(seeds.AWS_SINGLE, generation=2)
+
+    outs = activation.update(id_, outs, rotated)
+
+    assert [r.status for r in put_records(server)] == [None, 200]
+    assert outs["regions"][0]["key_uri"] == seeds.aws_key_arn("us-east-1", 2)
+
+
+def test_a_rotation_refused_by_the_lock_of_the_same_rotation_is_not_resent(sim_factory: SimFactory) -> None:
+    rotated = props(seeds.AWS_MULTI, generation=2)
+    holder: list[SimulatorServer] = []
+
+    def another_run_rotates_first(_seconds: float) -> None:  # runs while the simulator holds our PUT
+        holder[0].simulator.rotate_out_of_band(seeds.AWS_MULTI, rotated["region_specs"])
+
+    server = sim_factory(settings(rotate_seconds=90), sleep=another_run_rotates_first)
+    holder.append(server)
+    activation = SimulatedActivation(server, SEED_API_KEY)
+    base = props(seeds.AWS_MULTI)
+    id_, outs = activation.create(base)
+    server.simulator.inject_fault("PUT", "/cmek", "slow", seconds=1)
+
+    outs = activation.update(id_, outs, rotated)
+
+    assert [r.status for r in put_records(server)] == [409], "refused by the other run's lock, then not resent"
+    assert outs["status"] == "ENABLED"
+    assert {r["region"]: r["key_uri"] for r in outs["regions"]} == {s["region"]: s["key_spec"]["uri"] for s in rotated["region_specs"]}
+    assert all(len(history) == 2 for history in outs["key_history"].values())

@@ -365,13 +365,47 @@ def test_backoff_is_capped(api: tuple[ScriptedApi, str], fake_time: FakeTime, mo
     assert fake_time.sleeps == [1.25, 2.5, 3.0]
 
 
-def test_put_is_retried_like_get(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+@pytest.mark.parametrize(
+    "refusal",
+    [error_reply(503, 14, "unavailable"), error_reply(429, 8, "rate limit exceeded", {"Retry-After": "2"}),
+     error_reply(400, 8, "rate limit exceeded", {"Retry-After": "2"})],
+    ids=["503", "429", "rate-limit-under-400"],
+)
+def test_put_is_resent_after_an_answer_saying_it_was_not_processed(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, refusal: Reply
+) -> None:
     app, url = api
-    app.script("PUT", CMEK_PATH, error_reply(503, 14, "unavailable"), Reply(200, {"status": "ROTATING"}))
+    app.script("PUT", CMEK_PATH, refusal, Reply(200, {"status": "ROTATING"}))
     info = make_client(url, fake_time).update_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
     assert info.status == "ROTATING"
     assert app.count("PUT", CMEK_PATH) == 2
     assert [s.body for s in app.seen] == [{"region_specs": [aws_spec("us-east-1").to_api()]}] * 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_put_is_not_resent_after_an_answer_that_may_hide_an_applied_rotation(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, status: int
+) -> None:
+    app, url = api
+    app.script("PUT", CMEK_PATH, error_reply(status, 13, "internal"), Reply(200, {"status": "ROTATING"}))
+    with pytest.raises(ServerError):
+        make_client(url, fake_time).update_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert app.count("PUT", CMEK_PATH) == 1 and fake_time.sleeps == []
+
+
+def test_put_is_not_resent_after_a_read_timeout_or_a_dropped_connection(
+    api: tuple[ScriptedApi, str], hang_up_server: tuple[list[bytes], str], fake_time: FakeTime
+) -> None:
+    app, url = api
+    app.script("PUT", CMEK_PATH, Reply(200, {"status": "ROTATING"}, delay=0.5))
+    with pytest.raises(ApiConnectionError):
+        make_client(url, fake_time, read_timeout=0.2).update_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert app.count("PUT", CMEK_PATH) == 1
+    received, dropping = hang_up_server
+    with pytest.raises(ApiConnectionError):
+        make_client(dropping, fake_time).update_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert received == [b"PUT"]
+    assert fake_time.sleeps == []
 
 
 @pytest.mark.parametrize(
