@@ -374,10 +374,31 @@ def live_outputs(cmek: CmekInfo) -> dict[str, Any]:
     return {"status": cmek.status, "regions": regions, "key_history": history}
 
 
+def no_live_specs_problem(cmek: CmekInfo, previous: Sequence[RegionSpec], cluster_id: str) -> str | None:
+    """Why a read cannot give region specs: the answer lists no region with a key and there are
+    no previous specs to keep (a read by id), with what to do; ``None`` when it can."""
+    if previous or current_specs(cmek):
+        return None
+    return (
+        f"cluster {cluster_id}: GET cmek reports CMEK {cmek.status or 'with no status'} but lists no region "
+        "with a key, so there are no key specs to read; declare region_specs (one per cluster region) or "
+        "run the import or refresh again once GET /api/v1/clusters/{id}/cmek lists the regions"
+    )
+
+
 def live_region_specs(cmek: CmekInfo, previous: Sequence[RegionSpec]) -> list[RegionSpec]:
-    """The specs in use, as region specs: previous order first, regions new to the state last."""
+    """The specs in use, as region specs: previous order first, regions new to the state last.
+
+    A previous region for which the answer lists no key (no region info, or one without keys)
+    keeps its previous spec: the answer says nothing about it, and dropping it would store
+    state (at worst ``region_specs: []``) that the next update refuses as invalid inputs.
+    Raises ``ActivationError`` when there is nothing to store at all (``no_live_specs_problem``;
+    ``ActivationRunner.read`` reports it first, with the cluster id)."""
+    problem = no_live_specs_problem(cmek, previous, "")
+    if problem is not None:
+        raise ActivationError(problem)
     live = current_specs(cmek)
-    out = [RegionSpec(spec.region, live[spec.region]) for spec in previous if spec.region in live]
+    out = [RegionSpec(spec.region, live.get(spec.region, spec.key_spec)) for spec in previous]
     known = {spec.region for spec in previous}
     out.extend(RegionSpec(region, live[region]) for region in sorted(live) if region not in known)
     return out

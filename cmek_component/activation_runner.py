@@ -38,6 +38,7 @@ from cmek_component.activation_plan import (
     create_revoked_action,
     is_cluster_locked_message,
     is_kms_access_message,
+    no_live_specs_problem,
     plan_update,
     preflight_problems,
     rotation_took_effect,
@@ -166,11 +167,16 @@ class ActivationRunner:
         return self._await_cmek("ENABLED", dict(self.inputs.specs_by_region), latest)
 
     def read(self) -> CmekInfo | None:
-        """``GET cmek``: the live configuration, ``None`` when the cluster has none."""
+        """``GET cmek``: the live configuration, ``None`` when the cluster has none. A read by id
+        whose answer lists no region with a key fails, saying so (``no_live_specs_problem``)."""
         try:
-            return self.client.get_cmek(self.cluster_id)
+            cmek = self.client.get_cmek(self.cluster_id)
         except CloudApiError as exc:
             raise ActivationError(f"could not read CMEK of cluster {self.cluster_id}: {exc}") from None
+        problem = None if cmek is None else no_live_specs_problem(cmek, self.inputs.region_specs, self.cluster_id)
+        if problem is not None:
+            raise ActivationError(problem)
+        return cmek
 
     # -- mutations --------------------------------------------------------------------------
 

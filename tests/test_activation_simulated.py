@@ -4,6 +4,7 @@ a 10-minute enable) are exact and take milliseconds."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from cmek_component.activation_inputs import ActivationError
-from cmek_component.cloud_api import CloudApiClient
+from cmek_component.cloud_api import CloudApiClient, CmekInfo
 from cmek_component.manifest import RegionSpec
 from cmek_component.simulator import (
     DEVELOPER_API_KEY,
@@ -336,3 +337,53 @@ def test_a_rotation_refused_by_the_lock_of_the_same_rotation_is_not_resent(sim_f
     assert outs["status"] == "ENABLED"
     assert {r["region"]: r["key_uri"] for r in outs["regions"]} == {s["region"]: s["key_spec"]["uri"] for s in rotated["region_specs"]}
     assert all(len(history) == 2 for history in outs["key_history"].values())
+
+
+def _answer_without_regions(monkeypatch: pytest.MonkeyPatch, keep: tuple[str, ...] = ()) -> None:
+    """GET cmek answers ENABLED but lists only the regions in ``keep`` (none by default)."""
+    real = CloudApiClient.get_cmek
+
+    def partial(self: CloudApiClient, cluster_id: str) -> CmekInfo | None:
+        info = real(self, cluster_id)
+        assert info is not None
+        return dataclasses.replace(info, region_infos=[r for r in info.region_infos if r.region in keep])
+
+    monkeypatch.setattr(CloudApiClient, "get_cmek", partial)
+
+
+@pytest.mark.parametrize("keep", [(), ("us-east-1",)], ids=["no-region", "one-of-three"])
+def test_a_refresh_whose_answer_lists_no_regions_keeps_the_declared_specs(
+    sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch, keep: tuple[str, ...]
+) -> None:
+    server = sim_factory(settings(rotate_seconds=30))
+    activation = SimulatedActivation(server, SEED_API_KEY)
+    base = props(seeds.AWS_MULTI)
+    id_, outs = activation.create(base)
+    with monkeypatch.context() as patched:
+        _answer_without_regions(patched, keep)
+        read = activation.read(id_, outs)
+
+    assert read.inputs["region_specs"] == base["region_specs"]
+    assert read.outs["region_specs"] == base["region_specs"]
+    rotated = props(seeds.AWS_MULTI, generation=2)
+    outs = activation.update(id_, read.outs, rotated)  # the stored state is still a valid one
+    assert outs["status"] == "ENABLED"
+    assert {r["region"]: r["key_uri"] for r in outs["regions"]} == {s["region"]: s["key_spec"]["uri"] for s in rotated["region_specs"]}
+
+
+def test_reading_by_id_an_answer_with_no_regions_says_so_and_what_to_do(
+    sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = sim_factory(settings())
+    activation = SimulatedActivation(server, SEED_API_KEY)
+    activation.create(props(seeds.GCP_SINGLE))
+    _answer_without_regions(monkeypatch)
+
+    with pytest.raises(ActivationError) as failure:
+        activation.read(seeds.GCP_SINGLE, {})
+
+    assert str(failure.value) == (
+        f"cluster {seeds.GCP_SINGLE}: GET cmek reports CMEK ENABLED but lists no region with a key, so there are "
+        "no key specs to read; declare region_specs (one per cluster region) or run the import or refresh again "
+        "once GET /api/v1/clusters/{id}/cmek lists the regions"
+    )
