@@ -7,6 +7,7 @@ carries out what it returns:
 - ``create_action``: adopt an existing CMEK configuration (or wait for one) or enable;
 - ``plan_update``: the PATCH cluster / PUT / PATCH cmek calls an update needs, skipping work
   that a crashed earlier run already did;
+- ``rotation_took_effect``: whether a rotation whose answer was lost was applied all the same;
 - ``cmek_progress``: whether a wait is done, failed, or still pending;
 - ``live_outputs``: the ``status``/``regions``/``key_history`` outputs from ``GET cmek``;
 - ``is_kms_access_message``: which API errors count as IAM still propagating.
@@ -265,6 +266,29 @@ def plan_update(old: ActivationInputs, new: ActivationInputs, cluster: Cluster, 
     return UpdatePlan(add=add, region_nodes=region_nodes, rotate=rotate)
 
 
+_ROTATION_APPLIED = ("ROTATING", "ENABLED")
+
+
+def rotation_took_effect(before: CmekInfo | None, after: CmekInfo | None, rotated: Sequence[RegionSpec]) -> bool:
+    """Whether a ``PUT cmek`` rotating ``rotated`` has visibly been applied (its answer lost, or
+    another run sent the same rotation): in every rotated region the current key has the new
+    spec, the region is ROTATING or ENABLED, and the region's state differs from ``before`` (the
+    configuration read before the PUT). The last rule matters for a re-wrap with an unchanged
+    spec, which shows only as ROTATING or a refreshed key; one that left no trace counts as not
+    applied (sending it again is safe, only slower)."""
+    if after is None or not rotated:
+        return False
+    for spec in rotated:
+        now = after.region(spec.region)
+        key = now.current_key if now is not None else None
+        if now is None or key is None or key.spec != spec.key_spec or now.status not in _ROTATION_APPLIED:
+            return False
+        earlier = before.region(spec.region) if before is not None else None
+        if earlier is not None and earlier.to_api() == now.to_api():
+            return False
+    return True
+
+
 # --------------------------------------------------------------------------------------------
 # Waiting
 # --------------------------------------------------------------------------------------------
@@ -350,10 +374,31 @@ def live_outputs(cmek: CmekInfo) -> dict[str, Any]:
     return {"status": cmek.status, "regions": regions, "key_history": history}
 
 
+def no_live_specs_problem(cmek: CmekInfo, previous: Sequence[RegionSpec], cluster_id: str) -> str | None:
+    """Why a read cannot give region specs: the answer lists no region with a key and there are
+    no previous specs to keep (a read by id), with what to do; ``None`` when it can."""
+    if previous or current_specs(cmek):
+        return None
+    return (
+        f"cluster {cluster_id}: GET cmek reports CMEK {cmek.status or 'with no status'} but lists no region "
+        "with a key, so there are no key specs to read; declare region_specs (one per cluster region) or "
+        "run the import or refresh again once GET /api/v1/clusters/{id}/cmek lists the regions"
+    )
+
+
 def live_region_specs(cmek: CmekInfo, previous: Sequence[RegionSpec]) -> list[RegionSpec]:
-    """The specs in use, as region specs: previous order first, regions new to the state last."""
+    """The specs in use, as region specs: previous order first, regions new to the state last.
+
+    A previous region for which the answer lists no key (no region info, or one without keys)
+    keeps its previous spec: the answer says nothing about it, and dropping it would store
+    state (at worst ``region_specs: []``) that the next update refuses as invalid inputs.
+    Raises ``ActivationError`` when there is nothing to store at all (``no_live_specs_problem``;
+    ``ActivationRunner.read`` reports it first, with the cluster id)."""
+    problem = no_live_specs_problem(cmek, previous, "")
+    if problem is not None:
+        raise ActivationError(problem)
     live = current_specs(cmek)
-    out = [RegionSpec(spec.region, live[spec.region]) for spec in previous if spec.region in live]
+    out = [RegionSpec(spec.region, live.get(spec.region, spec.key_spec)) for spec in previous]
     known = {spec.region for spec in previous}
     out.extend(RegionSpec(region, live[region]) for region in sorted(live) if region not in known)
     return out

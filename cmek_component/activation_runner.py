@@ -10,15 +10,22 @@ the calls, in order, with these rules for every mutation (POST, PUT, PATCH cmek,
   since the first such answer, then fails with the API's message;
 - any other 400/401/403: fails at once with the API's message;
 - 503, or an answer saying the cluster is locked: waits for the cluster to be ``CREATED``
-  again, then retries (within ``wait_timeout_seconds``);
+  again, looks whether the call took effect meanwhile (another run, or an earlier attempt whose
+  answer was lost, may have done it), and retries only if it did not (within
+  ``wait_timeout_seconds``);
 - 429: waits ``Retry-After`` (or the backoff), then retries;
 - no answer or a 5xx: looks whether the call took effect (``GET``); if it did, carries on,
   otherwise retries a few times.
+
+"Took effect" is, per call: enable, the declared keys are ENABLING or ENABLED; rotate, every
+rotated region already shows the new key and is ROTATING or ENABLED (``rotation_took_effect``);
+revoke, REVOKING or REVOKED; add regions, the cluster has them. The transport never resends
+these calls after a connection error, so this look is the only repeat logic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -31,8 +38,10 @@ from cmek_component.activation_plan import (
     create_revoked_action,
     is_cluster_locked_message,
     is_kms_access_message,
+    no_live_specs_problem,
     plan_update,
     preflight_problems,
+    rotation_took_effect,
 )
 from cmek_component.cloud_api import (
     ApiConnectionError,
@@ -49,7 +58,7 @@ from cmek_component.cloud_api import (
     UnauthenticatedError,
     UnavailableError,
 )
-from cmek_component.manifest import KeySpec
+from cmek_component.manifest import KeySpec, RegionSpec
 from cmek_component.waiting import Waiter, WaitTimeout
 
 T = TypeVar("T")
@@ -149,19 +158,25 @@ class ActivationRunner:
         if plan.rotate:
             regions = ", ".join(spec.region for spec in plan.rotate)
             self.info(f"cluster {self.cluster_id}: rotating CMEK keys in {regions}")
+            before = latest
             latest = self._mutate(
                 f"rotate CMEK keys in {regions}",
                 lambda: self.client.update_cmek(self.cluster_id, list(plan.rotate)),
-                took_effect=None,
+                took_effect=lambda: self._rotation_applied(before, plan.rotate),
             )
         return self._await_cmek("ENABLED", dict(self.inputs.specs_by_region), latest)
 
     def read(self) -> CmekInfo | None:
-        """``GET cmek``: the live configuration, ``None`` when the cluster has none."""
+        """``GET cmek``: the live configuration, ``None`` when the cluster has none. A read by id
+        whose answer lists no region with a key fails, saying so (``no_live_specs_problem``)."""
         try:
-            return self.client.get_cmek(self.cluster_id)
+            cmek = self.client.get_cmek(self.cluster_id)
         except CloudApiError as exc:
             raise ActivationError(f"could not read CMEK of cluster {self.cluster_id}: {exc}") from None
+        problem = None if cmek is None else no_live_specs_problem(cmek, self.inputs.region_specs, self.cluster_id)
+        if problem is not None:
+            raise ActivationError(problem)
+        return cmek
 
     # -- mutations --------------------------------------------------------------------------
 
@@ -187,6 +202,9 @@ class ActivationRunner:
                 elif is_cluster_locked_message(exc.message):
                     self._pause(what, exc, deadline, next(delays))
                     self._await_cluster_created()
+                    result = took_effect() if took_effect is not None else None
+                    if result is not None:
+                        return result
                 else:
                     result = took_effect() if took_effect is not None else None
                     if result is not None:
@@ -195,6 +213,9 @@ class ActivationRunner:
             except UnavailableError as exc:
                 self._pause(what, exc, deadline, next(delays))
                 self._await_cluster_created()
+                result = took_effect() if took_effect is not None else None
+                if result is not None:
+                    return result
             except (ApiConnectionError, ServerError) as exc:
                 result = took_effect() if took_effect is not None else None
                 if result is not None:
@@ -240,6 +261,13 @@ class ActivationRunner:
     def _cmek_has_declared_keys(self) -> CmekInfo | None:
         cmek = self._read_quietly()
         if cmek is not None and create_action(cmek, self.inputs) == "adopt":
+            return cmek
+        return None
+
+    def _rotation_applied(self, before: CmekInfo | None, rotated: Sequence[RegionSpec]) -> CmekInfo | None:
+        cmek = self._read_quietly()
+        if rotation_took_effect(before, cmek, rotated):
+            self.info(f"cluster {self.cluster_id}: the rotation already took effect; not sending it again")
             return cmek
         return None
 

@@ -3,16 +3,22 @@
 ``CloudApiClient`` talks to ``https://cockroachlabs.cloud`` (or ``COCKROACH_SERVER``) with a
 service account API key (argument or ``COCKROACH_API_KEY``) and pins the API version with
 ``Cc-Version: 2024-09-16``. Every answer that is not a success raises one ``CloudApiError``
-subclass, chosen by ``error_from_response`` from the HTTP status and the ``Status`` body.
+subclass, chosen by ``error_from_response`` from the HTTP status and the ``Status`` body. Server
+text in an error (message, details, a non-JSON body) goes through ``cloud_models.printable``:
+no terminal escape sequences, control characters or line breaks reach a message.
 
 Retries (transport layer):
 
-- GET and PUT are retried on connection errors, timeouts, HTTP 429 and every 5xx except 501:
-  up to ``max_retries`` times, waiting ``Retry-After`` when the server sends it, else
+- GET is retried on connection errors, timeouts, HTTP 429 and every 5xx except 501: up to
+  ``max_retries`` times, waiting ``Retry-After`` when the server sends it, else
   ``backoff_factor * 2**(n-1)`` seconds for the n-th retry plus up to 25% jitter, never more than
   ``backoff_max`` (defaults: 0.5-0.625 s, 1-1.25 s, 2-2.5 s, 4-5 s);
+- PUT (rotate) is retried the same way on HTTP 429 and 503 only, the answers of a request that
+  was not processed. After a connection error, a timeout or another 5xx the rotation may have
+  been applied (a lost answer), and a second PUT would re-wrap the cluster again: the caller
+  looks first (``ActivationRunner``);
 - an answer with ``Retry-After`` and the message "rate limit exceeded" is a rate-limit answer
-  whatever its status (the Cloud API does not promise 429), and is retried like a 429;
+  whatever its status (the Cloud API does not promise 429), and is retried like a 429 (GET, PUT);
 - POST (enable CMEK) and PATCH (revoke, add regions) are never resent: the server may have
   acted on them. Their callers decide what is safe to repeat.
 
@@ -20,7 +26,11 @@ All requests of one API key in a process share a client-side limit of ``requests
 (see ``cmek_component.rate_limit``).
 
 The API key never appears in an error, a log line or a ``repr``, and a client refuses to be
-pickled.
+pickled. Surrounding whitespace is stripped from it; a key with a control character, a space or
+a non-ASCII character inside is refused (``InvalidApiKeyError``, naming the character, not the
+key) before anything is sent. Every exception raised around a request becomes a
+``CloudApiError`` whose text has lost the key in each spelling it can take (as is, JSON- or
+``repr``-escaped, in a bytes ``repr``, percent-encoded), with no chained original.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import email.utils
 import http
 import json
 import logging
+import math
 import os
 import random
 import re
@@ -40,10 +51,10 @@ from urllib.parse import quote
 
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from cmek_component import __version__
+from cmek_component.api_url import api_url_problem
 from cmek_component.cloud_models import (
     Cluster,
     ClusterRegion,
@@ -51,6 +62,15 @@ from cmek_component.cloud_models import (
     KeyInfo,
     Organization,
     RegionInfo,
+    printable,
+)
+from cmek_component.cloud_transport import (
+    BodyError,
+    WatchedAdapter,
+    end_current_attempt,
+    parse_json,
+    read_body,
+    watched_attempts,
 )
 from cmek_component.manifest import RegionSpec, SpecError, region_specs_to_api
 from cmek_component.rate_limit import RequestRateLimiter, shared_limiter
@@ -70,6 +90,7 @@ __all__ = [
     "ClusterRegion",
     "CmekInfo",
     "ConflictError",
+    "InvalidApiKeyError",
     "InvalidArgumentError",
     "KeyInfo",
     "MissingApiKeyError",
@@ -93,6 +114,18 @@ USER_AGENT = f"cmek-component/{__version__}"
 
 RETRIED_METHODS = frozenset({"GET", "PUT"})
 RETRIED_STATUSES = frozenset({429} | {code for code in range(500, 600) if code != 501})
+UNPROCESSED_STATUSES = frozenset({429, 503})
+"""Answers that say the request was not acted on: the only ones after which PUT is resent."""
+RETRIED_ONLY_WHEN_UNPROCESSED = frozenset({"PUT"})
+"""Methods resent only after an ``UNPROCESSED_STATUSES`` answer, never after a connection error,
+a timeout or another 5xx (the server may have applied them)."""
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+"""The largest answer the client takes in (as sent and decoded). The biggest answer it asks for is
+a page of ``GET /api/v1/clusters``, a few KB per cluster; 8 MiB is thousands of clusters, and
+keeps a broken or hostile server (or a 2 MB gzip answer decoding to 2 GB) from exhausting memory."""
+MAX_JSON_DEPTH = 64
+"""Deepest JSON nesting taken in: the API's objects nest fewer than 10 levels (a Status's details
+a few more), and deeper input would make ``json`` and ``copy.deepcopy`` raise RecursionError."""
 MAX_RETRY_AFTER_SECONDS = 300
 """A longer ``Retry-After`` is shortened to this (the retry then usually fails fast)."""
 JITTER_FRACTION = 0.25
@@ -101,6 +134,8 @@ MISSING_KEY_MESSAGE = (
     "no CockroachDB Cloud API key: run `pulumi config set --secret cockroach:apiKey <key>` "
     f"or set {API_KEY_ENV}"
 )
+_KEY_CHARACTER = re.compile(r"[!-~]", re.ASCII)
+"""What an API key is made of: printable ASCII without spaces (keys look like ``CCDB1_...``)."""
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +276,12 @@ class MissingApiKeyError(CloudApiError):
     """No API key was given and ``COCKROACH_API_KEY`` is not set."""
 
 
+class InvalidApiKeyError(CloudApiError):
+    """The API key holds a character an API key never has (a line break, a control character, a
+    space or a non-ASCII character, after surrounding whitespace was stripped). The message names
+    the character and its position, never the key."""
+
+
 _ERROR_FOR_STATUS: dict[int, type[CloudApiError]] = {
     400: InvalidArgumentError,
     401: UnauthenticatedError,
@@ -290,7 +331,7 @@ def _status_fields(body: object) -> tuple[str, int | None, list[object]]:
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
     if isinstance(body, str):
-        return body.strip()[:500], None, []
+        return printable(body).strip()[:500], None, []
     if not isinstance(body, Mapping):
         return ("" if body is None else json.dumps(body)[:500]), None, []
     source: Mapping[str, Any] = body
@@ -307,7 +348,18 @@ def _status_fields(body: object) -> tuple[str, int | None, list[object]]:
     elif isinstance(code, str) and code.isdigit():
         grpc_code = int(code)
     details = source.get("details")
-    return message, grpc_code, list(details) if isinstance(details, list) else []
+    return printable(message), grpc_code, _printable_json(details) if isinstance(details, list) else []
+
+
+def _printable_json(value: Any) -> Any:
+    """``printable`` through the strings of a decoded JSON value (the Status ``details``)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, list):
+        return [_printable_json(item) for item in value]
+    if isinstance(value, Mapping):
+        return {printable(str(k)): _printable_json(v) for k, v in value.items()}
+    return value
 
 
 def is_rate_limit_answer(status: int, body: object, headers: Mapping[str, str]) -> bool:
@@ -363,7 +415,8 @@ class CloudRetry(Retry):
     """urllib3 ``Retry`` with this client's rules; it sees statuses and headers, not bodies.
 
     - only the ``allowed_methods`` (GET, PUT) are ever resent, also after connection errors
-      (plain urllib3 resends any method whose connection failed before sending);
+      (plain urllib3 resends any method whose connection failed before sending); PUT only after
+      a 429 or 503 answer (``RETRIED_ONLY_WHEN_UNPROCESSED``);
     - backoff from ``backoff_delay`` (urllib3's own has no wait before the first retry);
     - ``Retry-After`` accepts fractional seconds, and an unreadable value falls back to backoff;
     - waiting goes through ``pause(seconds)``, so the client can release its rate-limit place,
@@ -392,6 +445,11 @@ class CloudRetry(Retry):
             delay = self.get_backoff_time()
         self.pause(delay)
 
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method.upper() in RETRIED_ONLY_WHEN_UNPROCESSED and status_code not in UNPROCESSED_STATUSES:
+            return False
+        return super().is_retry(method, status_code, has_retry_after)
+
     def increment(
         self,
         method: str | None = None,
@@ -401,8 +459,12 @@ class CloudRetry(Retry):
         _pool: ConnectionPool | None = None,
         _stacktrace: TracebackType | None = None,
     ) -> Self:
-        if method is not None and not self._is_method_retryable(method):
-            # Never resend POST/PATCH: spend the whole budget so urllib3 gives up right away.
+        never = method is not None and not self._is_method_retryable(method)
+        if method is not None and method.upper() in RETRIED_ONLY_WHEN_UNPROCESSED:
+            never = never or response is None or response.status not in UNPROCESSED_STATUSES
+        if never:
+            # Never resend POST/PATCH, nor PUT after an answer that may hide an applied request:
+            # spend the whole budget so urllib3 gives up right away.
             return Retry.increment(self.new(total=0), method, url, response, error, _pool, _stacktrace)
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
@@ -426,24 +488,23 @@ class _BearerAuth(requests.auth.AuthBase):
         return "_BearerAuth(<redacted>)"
 
 
-def _parse_body(response: requests.Response) -> object:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return response.content.decode("utf-8", "replace")
-
-
 class CloudApiClient:
     """A CockroachDB Cloud API client for the CMEK operations.
 
-    ``api_key``: a service account API key; default env ``COCKROACH_API_KEY``. A missing key
-    raises ``MissingApiKeyError`` at the first request, not here. ``api_url``: default env
-    ``COCKROACH_SERVER``, then ``https://cockroachlabs.cloud``.
-    ``connect_timeout``/``read_timeout``: seconds per attempt (5, 30).
+    ``api_key``: a service account API key; default env ``COCKROACH_API_KEY``. Surrounding
+    whitespace and a byte-order mark are stripped (a key file's trailing newline, a CRLF line). A missing key raises
+    ``MissingApiKeyError`` and a key with a control, space or non-ASCII character inside raises
+    ``InvalidApiKeyError`` (naming the character, not the key) at the first request, not here. ``api_url``: default env
+    ``COCKROACH_SERVER``, then ``https://cockroachlabs.cloud``; ``https://``, or ``http://`` for
+    a loopback host only (see ``cmek_component.api_url``), else ``SpecError`` here.
+    ``connect_timeout``/``read_timeout``: seconds to connect and to wait for each read (5, 30).
+    ``attempt_timeout``: seconds one attempt may take in all, from sending the request to the
+    last byte of the answer, however slowly the server trickles it (default ``connect_timeout +
+    read_timeout``); a slower attempt fails like a read timeout (GET retried, others not).
     ``max_retries`` (4), ``backoff_factor`` (0.5 s), ``backoff_max`` (30 s): GET/PUT retries.
     ``requests_per_second`` (10): the shared client-side limit for this key.
+    ``max_response_bytes`` (8 MiB): the largest answer taken in, as sent and as decoded; a
+    bigger one, or JSON nested deeper than ``MAX_JSON_DEPTH`` levels, is a ``CloudApiError``.
     ``session``: a ``requests.Session`` to use; the client mounts its retrying adapter on it
     for ``api_url`` and sends its headers per request (the session's own headers are left alone).
     ``sleep``/``clock``: injectable for tests (``time.sleep``/``time.monotonic``).
@@ -456,21 +517,34 @@ class CloudApiClient:
         *,
         connect_timeout: float = 5,
         read_timeout: float = 30,
+        attempt_timeout: float | None = None,
         max_retries: int = 4,
         backoff_factor: float = 0.5,
         backoff_max: float = 30,
         requests_per_second: float = 10.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.__api_key = api_key if api_key else os.environ.get(API_KEY_ENV) or None
+        given = api_key if api_key else os.environ.get(API_KEY_ENV) or None
+        self.__api_key = given.strip().strip("\ufeff").strip() if given else None
+        self.__key_problem = api_key_problem(self.__api_key) if self.__api_key else None
+        self.__key_forms = _secret_forms(given, self.__api_key)
         self.api_url: str = (api_url or os.environ.get(API_URL_ENV) or DEFAULT_API_URL).rstrip("/")
-        if not re.match(r"^https?://[^/\s]+", self.api_url):
-            raise SpecError("api_url", "expected an http(s) URL such as https://cockroachlabs.cloud", self.api_url)
+        url_problem = api_url_problem(self.api_url)
+        if url_problem is not None:
+            raise SpecError(f"api_url (cockroach:apiUrl or {API_URL_ENV})", url_problem, self.api_url)
         if not requests_per_second > 0:
             raise SpecError("requests_per_second", "expected a positive number", requests_per_second)
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) or max_response_bytes < 1:
+            raise SpecError("max_response_bytes", "expected a positive integer", max_response_bytes)
+        self.max_response_bytes = max_response_bytes
         self.timeout = (float(connect_timeout), float(read_timeout))
+        total = sum(self.timeout) if attempt_timeout is None else attempt_timeout
+        if isinstance(total, bool) or not isinstance(total, (int, float)) or not 0 < total < math.inf:
+            raise SpecError("attempt_timeout", "expected a positive number of seconds", attempt_timeout)
+        self.attempt_timeout = float(total)
         self.max_retries = max_retries
         self.backoff_factor = backoff_factor
         self.backoff_max = backoff_max
@@ -489,7 +563,7 @@ class CloudApiClient:
             pause=self._pause_between_attempts,
         )
         self._session = session if session is not None else requests.Session()
-        self._session.mount(self.api_url + "/", HTTPAdapter(max_retries=self._retry))
+        self._session.mount(self.api_url + "/", WatchedAdapter(max_retries=self._retry))
 
     def __repr__(self) -> str:
         return f"CloudApiClient(api_url={self.api_url!r})"
@@ -549,7 +623,8 @@ class CloudApiClient:
 
     def update_cmek(self, cluster_id: str, region_specs: Sequence[RegionSpec]) -> CmekInfo:
         """``PUT /api/v1/clusters/{cluster_id}/cmek`` with only the regions to rotate (the same
-        URI again re-encrypts with the key's newest version). Retried like GET."""
+        URI again re-encrypts with the key's newest version). Resent by the transport only after
+        429 or 503; after no answer or another 5xx the caller must look before resending."""
         body = {"region_specs": region_specs_to_api(region_specs)}
         return CmekInfo.from_api(self._object("PUT", self._cluster_path(cluster_id) + "/cmek", body))
 
@@ -590,7 +665,9 @@ class CloudApiClient:
         return self._limiter
 
     def _pause_between_attempts(self, seconds: float) -> None:
-        """Between two attempts of one call: give back the rate-limit place, wait, take a new one."""
+        """Between two attempts of one call: end the attempt's time bound, give back the
+        rate-limit place, wait, take a new one."""
+        end_current_attempt()
         limiter = self._limiter
         if limiter is not None:
             limiter.release()
@@ -607,6 +684,8 @@ class CloudApiClient:
         api_key = self.__api_key
         if not api_key:
             raise MissingApiKeyError(method, path, MISSING_KEY_MESSAGE)
+        if self.__key_problem is not None:
+            raise InvalidApiKeyError(method, path, self.__key_problem)
         limiter = self._rate_limiter(api_key)
         headers = {
             "Cc-Version": API_VERSION,
@@ -617,44 +696,69 @@ class CloudApiClient:
         rate_limit_retries = 0
         while True:
             limiter.acquire(self._sleep)
-            try:
-                response = self._session.request(
-                    method,
-                    self.api_url + path,
-                    params=params,
-                    json=body,
-                    headers=headers,
-                    auth=_BearerAuth(api_key),
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                )
-            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                reason = _scrub(str(exc), api_key)[:300]
-                log.info("Cloud API: %s %s -> no answer (%s)", method, path, type(exc).__name__)
-                raise ApiConnectionError(method, path, f"no answer from {self.api_url}: {reason}") from None
-            finally:
-                limiter.release()
-            status = response.status_code
-            log.debug("Cloud API: %s %s -> HTTP %d", method, path, status)
-            parsed = _parse_body(response)
+            # Every exception is turned into a CloudApiError whose text has lost the key, and
+            # raised outside the except block, so that neither __cause__ nor __context__ keeps
+            # the original (requests puts header values, hence the key, in some messages).
+            failure: CloudApiError | None = None
+            with watched_attempts(self.attempt_timeout) as watch:
+                try:
+                    response = self._session.request(
+                        method,
+                        self.api_url + path,
+                        params=params,
+                        json=body,
+                        headers=headers,
+                        auth=_BearerAuth(api_key),
+                        timeout=self.timeout,
+                        allow_redirects=False,
+                        stream=True,
+                    )
+                    status = response.status_code
+                    log.debug("Cloud API: %s %s -> HTTP %d", method, path, status)
+                    try:
+                        content = read_body(response, self.max_response_bytes)
+                    finally:
+                        response.close()
+                    parsed = parse_json(content, MAX_JSON_DEPTH)
+                except BodyError as exc:
+                    log.info("Cloud API: %s %s -> HTTP %d, answer refused (%s)", method, path, status, type(exc).__name__)
+                    failure = CloudApiError(method, path, str(exc), http_status=status)
+                except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+                    reason = printable(self._scrub(str(exc)))[:300]
+                    if watch.expired:
+                        reason = (
+                            f"the attempt took longer than attempt_timeout={self.attempt_timeout:g} s "
+                            "(the server answered too slowly) and was cut off"
+                        )
+                    log.info("Cloud API: %s %s -> no answer (%s)", method, path, type(exc).__name__)
+                    failure = ApiConnectionError(method, path, f"no answer from {self.api_url}: {reason}")
+                except Exception as exc:  # noqa: BLE001 - anything else, scrubbed the same way
+                    reason = printable(self._scrub(f"{type(exc).__name__}: {exc}"))[:300]
+                    log.info("Cloud API: %s %s -> failed (%s)", method, path, type(exc).__name__)
+                    failure = CloudApiError(method, path, f"the request failed: {reason}")
+                finally:
+                    limiter.release()
+            if failure is not None:
+                raise failure
             if 200 <= status <= 299:
                 if isinstance(parsed, Mapping):
                     return parsed
                 raise CloudApiError(
-                    method, path, f"expected a JSON object, got {_scrub(str(parsed), api_key)[:200]!r}",
+                    method, path, f"expected a JSON object, got {printable(self._scrub(str(parsed)))[:200]!r}",
                     http_status=status,
                 )
             error = error_from_response(method, path, status, parsed, response.headers)
-            error.message = _scrub(error.message, api_key)
-            error.details = _scrub_json(error.details, api_key)
+            error.message = self._scrub(error.message)
+            error.details = _scrub_json(error.details, self._scrub)
             error.args = (str(error),)
             # urllib3's Retry has retried what it can judge from status and headers. A rate-limit
             # answer under another status (e.g. 400 + Retry-After + "rate limit exceeded") can
             # only be recognised from the body, so this loop retries it, for GET and PUT only.
+            transport_retried = UNPROCESSED_STATUSES if method in RETRIED_ONLY_WHEN_UNPROCESSED else RETRIED_STATUSES
             if (
                 isinstance(error, RateLimitedError)
                 and method in RETRIED_METHODS
-                and status not in RETRIED_STATUSES
+                and status not in transport_retried
                 and rate_limit_retries < self.max_retries
             ):
                 rate_limit_retries += 1
@@ -664,18 +768,61 @@ class CloudApiClient:
                 continue
             raise error
 
+    def _scrub(self, text: str) -> str:
+        """Defence in depth: an answer or transport message that echoes the key loses it, in
+        every spelling it can take there (see ``_secret_forms``)."""
+        for form in self.__key_forms:
+            text = text.replace(form, "<redacted>")
+        return text
 
-def _scrub(text: str, api_key: str) -> str:
-    """Defence in depth: an answer or transport message that echoes the key loses it."""
-    return text.replace(api_key, "<redacted>") if api_key else text
+
+def api_key_problem(api_key: str) -> str | None:
+    """Why ``api_key`` (already stripped of surrounding whitespace) cannot be an API key, naming
+    the first offending character and its position but never the key; ``None`` when it can."""
+    for index, char in enumerate(api_key):
+        if _KEY_CHARACTER.fullmatch(char):
+            continue
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            kind = "a line break" if char in "\r\n" else "a control character"
+        elif char.isspace():
+            kind = "a space"
+        else:
+            kind = "a non-ASCII character"
+        return (
+            f"the CockroachDB Cloud API key contains {kind} (U+{code:04X}) at position {index + 1} of "
+            f"{len(api_key)}; an API key is printable ASCII without spaces. Copy the key again and run "
+            f"`pulumi config set --secret cockroach:apiKey <key>` (or set {API_KEY_ENV})"
+        )
+    return None
 
 
-def _scrub_json(value: Any, api_key: str) -> Any:
-    """``_scrub`` through the strings of a decoded JSON value (the Status ``details``)."""
+def _secret_forms(*keys: str | None) -> tuple[str, ...]:
+    """Every spelling of the keys that an error text can contain: as is, JSON-escaped,
+    ``repr``-escaped, inside a bytes ``repr``, and percent-encoded; longest first."""
+    forms: set[str] = set()
+    for key in keys:
+        if not key:
+            continue
+        forms.update(
+            {
+                key,
+                json.dumps(key)[1:-1],
+                json.dumps(key, ensure_ascii=False)[1:-1],
+                repr(key)[1:-1],
+                repr(key.encode("utf-8", "backslashreplace"))[2:-1],
+                quote(key, safe=""),
+            }
+        )
+    return tuple(sorted((form for form in forms if form), key=len, reverse=True))
+
+
+def _scrub_json(value: Any, scrub: Callable[[str], str]) -> Any:
+    """``scrub`` through the strings of a decoded JSON value (the Status ``details``)."""
     if isinstance(value, str):
-        return _scrub(value, api_key)
+        return scrub(value)
     if isinstance(value, list):
-        return [_scrub_json(item, api_key) for item in value]
+        return [_scrub_json(item, scrub) for item in value]
     if isinstance(value, dict):
-        return {_scrub(str(k), api_key): _scrub_json(v, api_key) for k, v in value.items()}
+        return {scrub(str(k)): _scrub_json(v, scrub) for k, v in value.items()}
     return value

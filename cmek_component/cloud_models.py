@@ -6,7 +6,10 @@ with ``to_api()``. The API marks almost every field optional and adds fields ove
 - a missing field gets an empty default (``""``, ``0``, ``False``, ``[]``, ``None``);
 - the whole object as received is kept in ``raw`` (not shown in ``repr``, not compared), and
   ``to_api()`` starts from it: unknown fields, absent fields and ``null`` values come back
-  exactly as they came in. A field changed with ``dataclasses.replace`` is written in API form.
+  exactly as they came in. A field changed with ``dataclasses.replace`` is written in API form;
+- string fields are server text that ends up in messages, so they go through ``printable``:
+  ANSI escape sequences and control characters (CR, NUL, BEL, bidi overrides ...) are removed,
+  line breaks and tabs become spaces. ``raw`` keeps the text as received.
 
 A model built directly (no ``raw``) serialises every field it knows.
 
@@ -16,6 +19,7 @@ Pure logic: no network, no Pulumi.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Self
@@ -31,12 +35,34 @@ __all__ = [
     "KeyInfo",
     "Organization",
     "RegionInfo",
+    "printable",
 ]
 
 CMEK_ENABLED = "ENABLED"
 CMEK_DISABLED = "DISABLED"
 """``CMEKStatus`` values used by the client. The full enum: DISABLED, DISABLING, DISABLE_FAILED,
 ENABLED, ENABLING, ENABLE_FAILED, ROTATING, ROTATE_FAILED, REVOKED, REVOKING, REVOKE_FAILED."""
+
+
+_TERMINAL_ESCAPE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, screen clears
+    r"|\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+    r"|[ -/]*[0-~])?"  # two- and three-character escapes (or a lone ESC)
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+)
+_LINE_BREAKS = re.compile(r"[\t\n\v\f\r\u0085\u2028\u2029]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` (from a server) safe to show in a terminal or a log: ANSI/VT escape sequences and
+    control characters (NUL, BEL, backspace, CR ..., C1 controls and bidirectional overrides)
+    removed, each run of line breaks or tabs replaced by one space. Printable text, including
+    non-ASCII letters, is kept."""
+    text = _TERMINAL_ESCAPE.sub("", text)
+    text = _LINE_BREAKS.sub(" ", text)
+    return _CONTROL.sub("", text)
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
@@ -48,11 +74,11 @@ def _list(value: object) -> list[Any]:
 
 
 def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
+    return printable(value) if isinstance(value, str) else ""
 
 
 def _opt_str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+    return printable(value) if isinstance(value, str) else None
 
 
 def _int(value: object) -> int:

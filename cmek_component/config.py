@@ -16,7 +16,8 @@ The schema (the full reference is the "Configuration reference" section of READM
 - ``cmek:aws`` / ``cmek:gcp`` (optional): stack-wide defaults for every cluster's ``aws`` /
   ``gcp`` options; a cluster's own options win key by key (``tags`` are merged).
 - ``cockroach:apiKey`` (secret) and ``cockroach:apiUrl``: read by the activation's provider,
-  not here; this module only checks the key is a secret and the URL is a URL.
+  not here; this module only checks the key is a secret and the URL is an https URL (http only
+  for a loopback host, see ``cmek_component.api_url``).
 
 The allowed keys, their types and their enum values are read from the TypedDicts in
 ``args.py``, so the schema cannot drift from the component's arguments. Every problem names the
@@ -51,6 +52,7 @@ from typing import (
 )
 
 from cmek_component import vault_rules
+from cmek_component.api_url import api_url_problem
 from cmek_component.args import AwsKeyOptions, ClusterCmekArgs, GcpKeyOptions
 from cmek_component.manifest import (
     AWS_KEY_ARN_FORM,
@@ -225,7 +227,9 @@ STACK_KEYS: tuple[StackKey, ...] = (
         f"{PROVIDER_NAMESPACE}:apiUrl",
         "string (URL)",
         "env `COCKROACH_SERVER`, else `https://cockroachlabs.cloud`",
-        "Base URL of the CockroachDB Cloud API (the local simulator in the `local` stack).",
+        "Base URL of the CockroachDB Cloud API: `https://`, or `http://` for a loopback host only "
+        "(127.0.0.1, ::1, localhost: the local simulator in the `local` stack), since the API key "
+        "travels in a request header.",
     ),
 )
 
@@ -698,6 +702,8 @@ def _check_provider_key(checker: _Checker, full_key: str, key: str, raw: object,
         if not isinstance(raw, str) or not URL_RE.match(raw):
             shown = "[secret]" if secret else _shown(raw)
             checker.add(full_key, f"expected an http(s) URL such as 'https://cockroachlabs.cloud', got {shown}")
+        elif (url_problem := api_url_problem(raw)) is not None:
+            checker.add(full_key, f"{url_problem}, got {'[secret]' if secret else _shown(raw)}")
     elif _is_api_key_name(key):
         checker.add(full_key, f"unknown key; did you mean 'apiKey'? Run `{SET_API_KEY}`")
     else:

@@ -23,9 +23,10 @@ from cmek_component.activation_plan import (
     live_region_specs,
     plan_update,
     preflight_problems,
+    rotation_took_effect,
 )
 from cmek_component.cloud_models import Cluster, CmekInfo
-from cmek_component.manifest import KeySpec, SpecProblems
+from cmek_component.manifest import KeySpec, RegionSpec, SpecProblems
 
 CID = "8f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"
 ROLE = "arn:aws:iam::123456789012:role/crdb-cmek"
@@ -396,6 +397,43 @@ def test_a_region_still_on_its_old_key_is_not_done() -> None:
 def test_a_failed_region_fails_with_its_user_message() -> None:
     failed = cmek("ENABLE_FAILED", {"us-east-1": ("ENABLE_FAILED", [key_info(KEY_A, "ENABLE_FAILED", message="key is disabled in KMS")]), "us-west-2": ("ENABLED", [key_info(KEY_B)])})
     assert cmek_progress(failed, "ENABLED", EXPECTED).failure == "CMEK ENABLE_FAILED in region us-east-1: key is disabled in KMS"
+
+
+def test_a_failure_message_from_the_server_loses_its_terminal_control_characters() -> None:
+    hostile = "\x1b[2J\x1b[31mkey is\r\ndisabled\x00 in KMS\x07\x1b]0;pwned\x07\u202e"
+    failed = cmek("ENABLE_FAILED", {"us-east-1": ("ENABLE_FAILED\x1b[0m", [key_info(KEY_A, "ENABLE_FAILED", message=hostile)]), "us-west-2": ("ENABLED", [key_info(KEY_B)])})
+    assert cmek_progress(failed, "ENABLED", EXPECTED).failure == "CMEK ENABLE_FAILED in region us-east-1: key is disabled in KMS"
+
+
+def _spec(region: str, uri: str) -> RegionSpec:
+    return RegionSpec(region, KeySpec("AWS_KMS", uri, ROLE))
+
+
+def test_a_rotation_took_effect_when_every_rotated_region_shows_the_new_key_rotating_or_enabled() -> None:
+    before = cmek()
+    rotating = cmek("ROTATING", {"us-east-1": ("ROTATING", [key_info(KEY_A, "DISABLING"), key_info(KEY_NEW, "ENABLING", created="2026-02-01T00:00:00Z")]),
+                                 "us-west-2": ("ENABLED", [key_info(KEY_B)])})
+    done = cmek(regions={"us-east-1": ("ENABLED", [key_info(KEY_A, "DISABLED"), key_info(KEY_NEW, created="2026-02-01T00:00:00Z")]),
+                         "us-west-2": ("ENABLED", [key_info(KEY_B)])})
+    failed = cmek("ROTATE_FAILED", {"us-east-1": ("ROTATE_FAILED", [key_info(KEY_A), key_info(KEY_NEW, "ROTATE_FAILED", created="2026-02-01T00:00:00Z")]),
+                                    "us-west-2": ("ENABLED", [key_info(KEY_B)])})
+    rotate = [_spec("us-east-1", KEY_NEW)]
+    assert rotation_took_effect(before, rotating, rotate)
+    assert rotation_took_effect(before, done, rotate)
+    assert not rotation_took_effect(before, before, rotate), "nothing happened yet"
+    assert not rotation_took_effect(before, failed, rotate)
+    assert not rotation_took_effect(before, None, rotate)
+    assert not rotation_took_effect(before, done, [*rotate, _spec("us-west-2", KEY_C)]), "every rotated region counts"
+
+
+def test_a_rewrap_with_the_same_key_took_effect_only_when_the_region_changed() -> None:
+    before = cmek()
+    rewrap = [_spec("us-east-1", KEY_A)]
+    assert not rotation_took_effect(before, cmek(), rewrap), "same key, same state: no trace of the PUT"
+    rotating = cmek("ROTATING", {"us-east-1": ("ROTATING", [key_info(KEY_A)]), "us-west-2": ("ENABLED", [key_info(KEY_B)])})
+    assert rotation_took_effect(before, rotating, rewrap)
+    refreshed = cmek(regions={"us-east-1": ("ENABLED", [key_info(KEY_A, created="2026-03-01T00:00:00Z")]), "us-west-2": ("ENABLED", [key_info(KEY_B)])})
+    assert rotation_took_effect(before, refreshed, rewrap)
 
 
 def test_outputs_show_current_key_and_history() -> None:

@@ -4,6 +4,7 @@ a 10-minute enable) are exact and take milliseconds."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from cmek_component.activation_inputs import ActivationError
-from cmek_component.cloud_api import CloudApiClient
+from cmek_component.cloud_api import CloudApiClient, CmekInfo
 from cmek_component.manifest import RegionSpec
 from cmek_component.simulator import (
     DEVELOPER_API_KEY,
@@ -245,3 +246,144 @@ def test_a_post_refused_because_another_run_enabled_the_same_keys_meanwhile_adop
 
     assert statuses(server, "POST") == [400]  # "already enabled": not an error when the keys are ours
     assert outs["status"] == "ENABLED"
+
+
+def test_a_key_file_with_a_trailing_crlf_works_and_a_line_break_inside_the_key_is_refused_unechoed(
+    sim_factory: SimFactory,
+) -> None:
+    server = sim_factory(settings())
+    _, outs = SimulatedActivation(server, SEED_API_KEY + "\r\n").create(props(seeds.AWS_SINGLE))
+    assert outs["status"] == "ENABLED"
+
+    broken = SEED_API_KEY[:4] + "\r\n" + SEED_API_KEY[4:]
+    before = len(server.simulator.requests)
+    with pytest.raises(ActivationError) as refused:
+        SimulatedActivation(server, broken).create(props(seeds.GCP_SINGLE))
+    message = str(refused.value)
+    assert "the CockroachDB Cloud API key contains a line break (U+000D) at position 5" in message
+    for text in (message, repr(refused.value), repr(refused.value.__context__)):
+        assert SEED_API_KEY[4:] not in text and repr(broken)[1:-1] not in text
+    assert len(server.simulator.requests) == before, "refused before any request"
+
+
+def put_records(server: SimulatorServer) -> list[Any]:
+    return [r for r in server.simulator.requests if r.method == "PUT"]
+
+
+def test_a_rotation_whose_answer_was_lost_is_not_sent_again(sim_factory: SimFactory) -> None:
+    server = sim_factory(settings(rotate_seconds=120))
+    activation = SimulatedActivation(server, SEED_API_KEY)
+    base = props(seeds.AWS_MULTI)
+    id_, outs = activation.create(base)
+    server.simulator.inject_fault("PUT", "/cmek", "drop", after_processing=True)
+    rotated = props(seeds.AWS_MULTI, generation=2)
+    started = activation.now()
+
+    outs = activation.update(id_, outs, rotated)
+
+    assert [(r.status, r.fault) for r in put_records(server)] == [(200, "drop")], "one PUT, applied, answer lost"
+    assert outs["status"] == "ENABLED"
+    assert {r["region"]: r["key_uri"] for r in outs["regions"]} == {s["region"]: s["key_spec"]["uri"] for s in rotated["region_specs"]}
+    assert all(len(history) == 2 for history in outs["key_history"].values()), "each region re-wrapped once"
+    assert activation.now() - started < 2 * 120
+    assert any("the rotation already took effect" in line for _, line in activation.infos)
+
+
+@pytest.mark.parametrize("same_uri_rotation", ["new_key_info", "in_place"])
+def test_a_rewrap_whose_answer_was_lost_is_not_sent_again(sim_factory: SimFactory, same_uri_rotation: str) -> None:
+    server = sim_factory(settings(rotate_seconds=60, same_uri_rotation=same_uri_rotation))
+    activation = SimulatedActivation(server, SEED_API_KEY)
+    base = props(seeds.AWS_SINGLE)
+    id_, outs = activation.create(base)
+    server.simulator.inject_fault("PUT", "/cmek", "drop", after_processing=True)
+
+    outs = activation.update(id_, outs, {**base, "rotation_trigger": "after-audit"})
+
+    assert len(put_records(server)) == 1
+    assert outs["status"] == "ENABLED"
+
+
+def test_a_rotation_whose_answer_was_lost_before_it_applied_is_sent_again(sim_factory: SimFactory) -> None:
+    server = sim_factory(settings(rotate_seconds=60))
+    activation = SimulatedActivation(server, SEED_API_KEY)
+    base = props(seeds.AWS_SINGLE)
+    id_, outs = activation.create(base)
+    server.simulator.inject_fault("PUT", "/cmek", "drop")  # dropped before it took effect
+    rotated = props(seeds.AWS_SINGLE, generation=2)
+
+    outs = activation.update(id_, outs, rotated)
+
+    assert [r.status for r in put_records(server)] == [None, 200]
+    assert outs["regions"][0]["key_uri"] == seeds.aws_key_arn("us-east-1", 2)
+
+
+def test_a_rotation_refused_by_the_lock_of_the_same_rotation_is_not_resent(sim_factory: SimFactory) -> None:
+    rotated = props(seeds.AWS_MULTI, generation=2)
+    holder: list[SimulatorServer] = []
+
+    def another_run_rotates_first(_seconds: float) -> None:  # runs while the simulator holds our PUT
+        holder[0].simulator.rotate_out_of_band(seeds.AWS_MULTI, rotated["region_specs"])
+
+    server = sim_factory(settings(rotate_seconds=90), sleep=another_run_rotates_first)
+    holder.append(server)
+    activation = SimulatedActivation(server, SEED_API_KEY)
+    base = props(seeds.AWS_MULTI)
+    id_, outs = activation.create(base)
+    server.simulator.inject_fault("PUT", "/cmek", "slow", seconds=1)
+
+    outs = activation.update(id_, outs, rotated)
+
+    assert [r.status for r in put_records(server)] == [409], "refused by the other run's lock, then not resent"
+    assert outs["status"] == "ENABLED"
+    assert {r["region"]: r["key_uri"] for r in outs["regions"]} == {s["region"]: s["key_spec"]["uri"] for s in rotated["region_specs"]}
+    assert all(len(history) == 2 for history in outs["key_history"].values())
+
+
+def _answer_without_regions(monkeypatch: pytest.MonkeyPatch, keep: tuple[str, ...] = ()) -> None:
+    """GET cmek answers ENABLED but lists only the regions in ``keep`` (none by default)."""
+    real = CloudApiClient.get_cmek
+
+    def partial(self: CloudApiClient, cluster_id: str) -> CmekInfo | None:
+        info = real(self, cluster_id)
+        assert info is not None
+        return dataclasses.replace(info, region_infos=[r for r in info.region_infos if r.region in keep])
+
+    monkeypatch.setattr(CloudApiClient, "get_cmek", partial)
+
+
+@pytest.mark.parametrize("keep", [(), ("us-east-1",)], ids=["no-region", "one-of-three"])
+def test_a_refresh_whose_answer_lists_no_regions_keeps_the_declared_specs(
+    sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch, keep: tuple[str, ...]
+) -> None:
+    server = sim_factory(settings(rotate_seconds=30))
+    activation = SimulatedActivation(server, SEED_API_KEY)
+    base = props(seeds.AWS_MULTI)
+    id_, outs = activation.create(base)
+    with monkeypatch.context() as patched:
+        _answer_without_regions(patched, keep)
+        read = activation.read(id_, outs)
+
+    assert read.inputs["region_specs"] == base["region_specs"]
+    assert read.outs["region_specs"] == base["region_specs"]
+    rotated = props(seeds.AWS_MULTI, generation=2)
+    outs = activation.update(id_, read.outs, rotated)  # the stored state is still a valid one
+    assert outs["status"] == "ENABLED"
+    assert {r["region"]: r["key_uri"] for r in outs["regions"]} == {s["region"]: s["key_spec"]["uri"] for s in rotated["region_specs"]}
+
+
+def test_reading_by_id_an_answer_with_no_regions_says_so_and_what_to_do(
+    sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = sim_factory(settings())
+    activation = SimulatedActivation(server, SEED_API_KEY)
+    activation.create(props(seeds.GCP_SINGLE))
+    _answer_without_regions(monkeypatch)
+
+    with pytest.raises(ActivationError) as failure:
+        activation.read(seeds.GCP_SINGLE, {})
+
+    assert str(failure.value) == (
+        f"cluster {seeds.GCP_SINGLE}: GET cmek reports CMEK ENABLED but lists no region with a key, so there are "
+        "no key specs to read; declare region_specs (one per cluster region) or run the import or refresh again "
+        "once GET /api/v1/clusters/{id}/cmek lists the regions"
+    )

@@ -214,3 +214,24 @@ def test_never_enabled_means_disabled_with_no_regions() -> None:
 
 def test_raw_payload_stays_out_of_repr() -> None:
     assert "x_future_field" not in repr(Cluster.from_api(_with_unknown_fields(CLUSTER)))
+
+
+def test_server_strings_in_models_are_printable_and_raw_keeps_them() -> None:
+    payload = {
+        "status": "ENABLED\x1b[0m",
+        "region_infos": [
+            {
+                "region": "us-east-1\r",
+                "status": "ROTATE_FAILED\x00",
+                "key_infos": [{"status": "ROTATE_FAILED", "user_message": "\x1b[31mno access\x1b[0m\r\nto the key\x07"}],
+            }
+        ],
+    }
+    info = CmekInfo.from_api(payload)
+    assert info.status == "ENABLED"
+    region = info.region_infos[0]
+    assert (region.region, region.status) == ("us-east-1 ", "ROTATE_FAILED")
+    assert region.key_infos[0].user_message == "no access to the key"
+    assert info.to_api() == payload, "raw keeps the text as received"
+    cluster = Cluster.from_api({"id": "c\x1b[2J", "name": "prod\x08\x08\x08dev", "state": "CREATED\n"})
+    assert (cluster.id, cluster.name, cluster.state) == ("c", "proddev", "CREATED ")

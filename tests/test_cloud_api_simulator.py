@@ -253,14 +253,20 @@ def test_get_survives_503s_and_a_dropped_connection(simulator: SimulatorServer) 
     assert len([r for r in simulator.simulator.requests if r.method == "GET"]) >= 3
 
 
-def test_put_is_retried_after_a_500(simulator: SimulatorServer) -> None:
+def test_put_is_retried_after_a_503_but_not_after_a_500(simulator: SimulatorServer) -> None:
     client, time = client_for(simulator)
     client.enable_cmek(seeds.AWS_SINGLE, specs(seeds.AWS_SINGLE))
     simulator.simulator.advance(30)
-    simulator.simulator.inject_fault("PUT", "/cmek", "500")
+    simulator.simulator.inject_fault("PUT", "/cmek", "503")
     info = client.update_cmek(seeds.AWS_SINGLE, specs(seeds.AWS_SINGLE, generation=2))
     assert info.status == "ROTATING"
-    assert [r.status for r in simulator.simulator.requests if r.method == "PUT"] == [500, 200]
+    assert [r.status for r in simulator.simulator.requests if r.method == "PUT"] == [503, 200]
+    assert len(time.sleeps) == 1
+    simulator.simulator.advance(60)
+    simulator.simulator.inject_fault("PUT", "/cmek", "500")  # the rotation may have been applied: not resent
+    with pytest.raises(ServerError):
+        client.update_cmek(seeds.AWS_SINGLE, specs(seeds.AWS_SINGLE, generation=3))
+    assert [r.status for r in simulator.simulator.requests if r.method == "PUT"] == [503, 200, 500]
     assert len(time.sleeps) == 1
 
 

@@ -9,13 +9,16 @@ that spend real time: under a second, and about 4 seconds).
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
+import math
 import pickle
 import socket
 import socketserver
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +35,7 @@ from cmek_component.cloud_api import (
     CloudApiClient,
     CloudApiError,
     CmekInfo,
+    InvalidApiKeyError,
     InvalidArgumentError,
     MissingApiKeyError,
     NotFoundError,
@@ -41,7 +45,7 @@ from cmek_component.cloud_api import (
     UnauthenticatedError,
     UnavailableError,
 )
-from cmek_component.manifest import KeySpec, RegionSpec
+from cmek_component.manifest import KeySpec, RegionSpec, SpecError
 from tests.support.fake_time import FakeTime
 
 API_KEY = "CCDB1_testkey-5f3b2a9c-1d7e4f60-a8b9c0d1e2f3a4b5"
@@ -106,7 +110,9 @@ class ScriptedApi:
                 "code": 5, "message": "not found: no script", "details": []})
         if reply.delay:
             time.sleep(reply.delay)
-        if isinstance(reply.body, str):
+        if isinstance(reply.body, bytes):  # sent as is (e.g. gzip with a Content-Encoding header)
+            response = Response(reply.body, status=reply.status, headers=reply.headers, content_type="application/json")
+        elif isinstance(reply.body, str):
             response = Response(reply.body, status=reply.status, headers=reply.headers, content_type="text/html")
         else:
             response = Response(json.dumps(reply.body), status=reply.status, headers=reply.headers,
@@ -184,6 +190,32 @@ def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert CloudApiClient("k", "https://example.test").api_url == "https://example.test"
     monkeypatch.delenv("COCKROACH_SERVER")
     assert CloudApiClient("k").api_url == "https://cockroachlabs.cloud"
+
+
+@pytest.mark.parametrize("url", ["http://cockroachlabs.cloud", "http://10.1.2.3:8080", "http://localhost.example.com"])
+def test_plain_http_to_a_host_that_is_not_loopback_is_refused_before_any_request(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for given, env in ((url, None), (None, url)):
+        if env is None:
+            monkeypatch.delenv("COCKROACH_SERVER", raising=False)
+        else:
+            monkeypatch.setenv("COCKROACH_SERVER", env)
+        with pytest.raises(SpecError) as refused:
+            CloudApiClient(API_KEY, given)
+        assert str(refused.value) == (
+            "api_url (cockroach:apiUrl or COCKROACH_SERVER): expected an https:// URL: plain http:// would send "
+            "the CockroachDB Cloud API key unencrypted (http:// is allowed only for a loopback host such as "
+            f"127.0.0.1 or localhost, e.g. the local simulator), got {url!r}"
+        )
+        assert API_KEY not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://cockroachlabs.cloud", "http://127.0.0.1:8080", "http://localhost:9", "http://[::1]:9", "http://127.9.9.9"]
+)
+def test_https_and_loopback_http_are_accepted(url: str) -> None:
+    assert CloudApiClient(API_KEY, url).api_url == url
 
 
 def test_missing_key_fails_at_the_first_request_and_says_how_to_set_it(
@@ -333,13 +365,47 @@ def test_backoff_is_capped(api: tuple[ScriptedApi, str], fake_time: FakeTime, mo
     assert fake_time.sleeps == [1.25, 2.5, 3.0]
 
 
-def test_put_is_retried_like_get(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+@pytest.mark.parametrize(
+    "refusal",
+    [error_reply(503, 14, "unavailable"), error_reply(429, 8, "rate limit exceeded", {"Retry-After": "2"}),
+     error_reply(400, 8, "rate limit exceeded", {"Retry-After": "2"})],
+    ids=["503", "429", "rate-limit-under-400"],
+)
+def test_put_is_resent_after_an_answer_saying_it_was_not_processed(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, refusal: Reply
+) -> None:
     app, url = api
-    app.script("PUT", CMEK_PATH, error_reply(503, 14, "unavailable"), Reply(200, {"status": "ROTATING"}))
+    app.script("PUT", CMEK_PATH, refusal, Reply(200, {"status": "ROTATING"}))
     info = make_client(url, fake_time).update_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
     assert info.status == "ROTATING"
     assert app.count("PUT", CMEK_PATH) == 2
     assert [s.body for s in app.seen] == [{"region_specs": [aws_spec("us-east-1").to_api()]}] * 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_put_is_not_resent_after_an_answer_that_may_hide_an_applied_rotation(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, status: int
+) -> None:
+    app, url = api
+    app.script("PUT", CMEK_PATH, error_reply(status, 13, "internal"), Reply(200, {"status": "ROTATING"}))
+    with pytest.raises(ServerError):
+        make_client(url, fake_time).update_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert app.count("PUT", CMEK_PATH) == 1 and fake_time.sleeps == []
+
+
+def test_put_is_not_resent_after_a_read_timeout_or_a_dropped_connection(
+    api: tuple[ScriptedApi, str], hang_up_server: tuple[list[bytes], str], fake_time: FakeTime
+) -> None:
+    app, url = api
+    app.script("PUT", CMEK_PATH, Reply(200, {"status": "ROTATING"}, delay=0.5))
+    with pytest.raises(ApiConnectionError):
+        make_client(url, fake_time, read_timeout=0.2).update_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert app.count("PUT", CMEK_PATH) == 1
+    received, dropping = hang_up_server
+    with pytest.raises(ApiConnectionError):
+        make_client(dropping, fake_time).update_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert received == [b"PUT"]
+    assert fake_time.sleeps == []
 
 
 @pytest.mark.parametrize(
@@ -519,6 +585,83 @@ def test_dropped_connection_retries_get_but_not_patch(hang_up_server: tuple[list
     assert received == [b"GET"] * 5 + [b"PATCH"]
 
 
+class _Trickle(socketserver.BaseRequestHandler):
+    """Answers ``GET /api/v1/organization`` a byte every ``gap`` seconds, in the status line and
+    headers (``where == "head"``) or in the body only (``where == "body"``)."""
+
+    where = "body"
+    gap = 0.25
+    stopped: threading.Event
+
+    def handle(self) -> None:
+        self.request.recv(65536)
+        body = json.dumps(ORG).encode()
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        slow, fast = (head + body, b"") if self.where == "head" else (body, head)
+        try:
+            self.request.sendall(fast)
+            for index in range(len(slow)):
+                if self.stopped.wait(self.gap):
+                    return
+                self.request.sendall(slow[index:index + 1])
+        except OSError:
+            return
+
+
+@pytest.fixture(params=["head", "body"])
+def trickle_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    stopped = threading.Event()
+    handler = type("Trickle", (_Trickle,), {"where": request.param, "stopped": stopped})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        stopped.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_server_trickling_its_answer_is_cut_off_at_the_attempt_bound(trickle_server: str, fake_time: FakeTime) -> None:
+    # Every gap (0.25 s) is shorter than read_timeout, so only a bound on the whole attempt helps:
+    # the answer would take over 20 s to arrive.
+    client = make_client(trickle_server, fake_time, connect_timeout=0.5, read_timeout=0.5, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(ApiConnectionError) as caught:
+        client.get_organization()
+    elapsed = time.monotonic() - started
+    assert str(caught.value) == (
+        f"GET {ORG_PATH}: no answer from {trickle_server}: the attempt took longer than attempt_timeout=1 s "
+        "(the server answered too slowly) and was cut off"
+    )
+    assert 0.9 < elapsed < 2.5
+
+
+@pytest.mark.parametrize("trickle_server", ["head"], indirect=True)  # a body is read after urllib3's retries
+def test_each_retry_gets_its_own_attempt_bound(trickle_server: str, fake_time: FakeTime) -> None:
+    client = make_client(trickle_server, fake_time, read_timeout=5, attempt_timeout=0.6, max_retries=1)
+    started = time.monotonic()
+    with pytest.raises(ApiConnectionError, match=r"attempt_timeout=0\.6 s"):
+        client.get_organization()
+    elapsed = time.monotonic() - started
+    assert len(fake_time.sleeps) == 1 and 1.1 < elapsed < 3.0
+
+
+def test_a_slow_but_complete_answer_within_the_bound_is_read(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ORG, delay=0.3))
+    assert make_client(url, fake_time, attempt_timeout=2).get_organization().id == ORG["id"]
+    assert len(fake_time.sleeps) == 0
+
+
+@pytest.mark.parametrize("bad", [0, -1, math.inf, math.nan, True])
+def test_the_attempt_bound_must_be_a_positive_number(bad: float) -> None:
+    with pytest.raises(SpecError, match="attempt_timeout: expected a positive number of seconds"):
+        CloudApiClient(API_KEY, "https://cockroachlabs.cloud", attempt_timeout=bad)
+
+
 # --------------------------------------------------------------------------------------------
 # Errors over HTTP
 # --------------------------------------------------------------------------------------------
@@ -548,6 +691,108 @@ def test_answers_become_typed_errors(
     with pytest.raises(error_class) as caught:
         make_client(url, fake_time).enable_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
     assert str(caught.value) == text
+
+
+HOSTILE = "\x1b[2J\x1b[1;31mrefused\x1b[0m:\r\nkey\x00 locked\x07\x08 \x1b]8;;http://evil\x07here\x1b]8;;\x07\u202egnp.exe \x9b2J"
+SHOWN = "refused: key locked heregnp.exe "
+
+
+@pytest.mark.parametrize(
+    ("reply", "text"),
+    [
+        (error_reply(400, 3, HOSTILE), f"GET {ORG_PATH}: HTTP 400 (invalid argument): {SHOWN}"),
+        (Reply(502, HOSTILE), f"GET {ORG_PATH}: HTTP 502 (bad gateway): {SHOWN.strip()}"),
+        (Reply(500, {"error": {"code": 13, "message": HOSTILE}}), f"GET {ORG_PATH}: HTTP 500 (internal): {SHOWN}"),
+        (Reply(200, HOSTILE), f"GET {ORG_PATH}: HTTP 200 (ok): expected a JSON object, got {SHOWN!r}"),
+    ],
+    ids=["status-message", "text-body", "nested-error", "success-not-json"],
+)
+def test_server_text_loses_escape_sequences_and_control_characters(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, reply: Reply, text: str
+) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, reply)
+    with pytest.raises(CloudApiError) as caught:
+        make_client(url, fake_time, max_retries=0).get_organization()
+    assert str(caught.value) == text
+    assert caught.value.message.isprintable()
+
+
+def test_status_details_lose_control_characters(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(400, {"code": 3, "message": "bad", "details": [{"@type\x1b[1m": HOSTILE, "n": [HOSTILE, 3]}]}))
+    with pytest.raises(InvalidArgumentError) as caught:
+        make_client(url, fake_time).get_organization()
+    assert caught.value.details == [{"@type": SHOWN, "n": [SHOWN, 3]}]
+
+
+# --------------------------------------------------------------------------------------------
+# Bounded answers
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_gzip_answer_that_decodes_beyond_the_limit_is_refused_without_decoding_it_all(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime
+) -> None:
+    app, url = api
+    bomb = gzip.compress(b'{"clusters": ["' + b"0" * (300 * 1024 * 1024) + b'"]}', compresslevel=1)
+    assert len(bomb) < 2 * 1024 * 1024
+    app.script("GET", "/api/v1/clusters", Reply(200, bomb, {"Content-Encoding": "gzip"}))
+    tracemalloc.start()
+    try:
+        with pytest.raises(CloudApiError) as caught:
+            make_client(url, fake_time).list_clusters()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(caught.value) == (
+        "GET /api/v1/clusters: HTTP 200 (ok): the answer decodes to more than the limit of 8388608 bytes (max_response_bytes)"
+    )
+    assert peak < 64 * 1024 * 1024, f"decoding stopped near the limit (peak {peak} bytes)"
+
+
+def test_an_answer_larger_than_the_limit_is_refused(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, {"id": "x" * 5000}))
+    with pytest.raises(CloudApiError) as caught:
+        make_client(url, fake_time, max_response_bytes=4096).get_organization()
+    assert caught.value.http_status == 200
+    assert caught.value.message == "the answer declares 5010 bytes, more than the limit of 4096 (max_response_bytes)"
+    assert make_client(url, fake_time, max_response_bytes=5010).get_organization().id == "x" * 5000
+
+
+def test_an_error_answer_larger_than_the_limit_is_refused_with_its_status(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("POST", CMEK_PATH, Reply(400, gzip.compress(b" " * 100_000), {"Content-Encoding": "gzip"}))
+    with pytest.raises(CloudApiError) as caught:
+        make_client(url, fake_time, max_response_bytes=50_000).enable_cmek(CLUSTER_ID, [aws_spec("us-east-1")])
+    assert str(caught.value) == (
+        f"POST {CMEK_PATH}: HTTP 400 (invalid argument): the answer decodes to more than the limit of 50000 bytes "
+        "(max_response_bytes)"
+    )
+
+
+@pytest.mark.parametrize("depth", [65, 1000, 200_000])
+def test_deeply_nested_json_in_an_answer_is_a_clear_error(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, depth: int
+) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ('{"id": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}").encode()))
+    with pytest.raises(CloudApiError) as caught:
+        make_client(url, fake_time).get_organization()
+    assert str(caught.value) == f"GET {ORG_PATH}: HTTP 200 (ok): the answer's JSON is nested deeper than 64 levels"
+
+
+def test_nesting_up_to_the_limit_is_read(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ('{"id": "o", "x": ' + "[" * 63 + "]" * 63 + "}").encode()))
+    assert make_client(url, fake_time).get_organization().id == "o"
+
+
+def test_the_response_limit_must_be_a_positive_integer() -> None:
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(SpecError, match="max_response_bytes: expected a positive integer"):
+            CloudApiClient(API_KEY, "https://cockroachlabs.cloud", max_response_bytes=bad)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
@@ -586,6 +831,88 @@ def test_api_key_never_appears_in_errors_reprs_or_logs(
     assert caplog.text, "logging was captured"
     for text in texts:
         assert API_KEY not in text
+
+
+@pytest.mark.parametrize("given", [API_KEY + "\n", API_KEY + "\r\n", f"  {API_KEY}\t\n", "\ufeff" + API_KEY + " "],
+                         ids=["newline", "crlf", "spaces-tab", "bom-space"])
+def test_surrounding_whitespace_is_stripped_from_the_key(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, given: str
+) -> None:
+    app, url = api
+    app.script("GET", ORG_PATH, Reply(200, ORG))
+    CloudApiClient(given, url, sleep=fake_time.sleep, clock=fake_time.clock).get_organization()
+    assert app.seen[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        (API_KEY[:10] + "\r\n" + API_KEY[10:], "a line break (U+000D) at position 11 of"),
+        (API_KEY[:10] + "\n" + API_KEY[10:], "a line break (U+000A) at position 11 of"),
+        (API_KEY[:5] + "\x00" + API_KEY[5:], "a control character (U+0000) at position 6 of"),
+        (API_KEY[:5] + "\x1b[31m" + API_KEY[5:], "a control character (U+001B) at position 6 of"),
+        (API_KEY[:5] + " " + API_KEY[5:], "a space (U+0020) at position 6 of"),
+        (API_KEY[:5] + "\u00e9" + API_KEY[5:], "a non-ASCII character (U+00E9) at position 6 of"),
+    ],
+    ids=["crlf", "lf", "nul", "ansi", "space", "non-ascii"],
+)
+def test_a_key_with_a_control_character_inside_is_refused_without_echoing_it(
+    api: tuple[ScriptedApi, str], fake_time: FakeTime, given: str, named: str
+) -> None:
+    app, url = api
+    client = CloudApiClient(given, url, sleep=fake_time.sleep, clock=fake_time.clock)
+    with pytest.raises(InvalidApiKeyError) as refused:
+        client.get_organization()
+    message = str(refused.value)
+    assert message.startswith(f"GET {ORG_PATH}: the CockroachDB Cloud API key contains {named}")
+    assert "pulumi config set --secret cockroach:apiKey <key>" in message
+    texts = [message, repr(refused.value), repr(refused.value.args), repr(refused.value.__context__)]
+    for text in texts:
+        for fragment in (API_KEY[:10], API_KEY[10:], repr(given)[1:-1]):
+            assert fragment not in text
+    assert app.seen == [], "nothing was sent"
+
+
+def test_the_key_is_scrubbed_in_every_form_an_answer_can_echo(api: tuple[ScriptedApi, str], fake_time: FakeTime) -> None:
+    app, url = api
+    key = "CCDB1_quote\"back\\slash'apostrophe-0123456789"
+    forms = [key, json.dumps(key)[1:-1], repr(key)[1:-1], repr(key.encode())[2:-1]]
+    assert len(set(forms)) == 3, "the forms differ (an ASCII key's str and bytes reprs are alike)"
+    app.script("GET", ORG_PATH, Reply(502, "<pre>" + " | ".join(forms) + "</pre>"))
+    with pytest.raises(ServerError) as caught:
+        CloudApiClient(key, url, sleep=fake_time.sleep, clock=fake_time.clock, max_retries=0).get_organization()
+    assert str(caught.value) == f"GET {ORG_PATH}: HTTP 502 (bad gateway): <pre>" + " | ".join(["<redacted>"] * 4) + "</pre>"
+    assert "quote" not in repr(caught.value)
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        lambda key: ValueError(f"Invalid header value {('Bearer ' + key).encode()!r}"),
+        lambda key: UnicodeEncodeError("latin-1", "Bearer " + key, 7, 8, "ordinal not in range(256)"),
+        lambda key: TypeError(f"unexpected {json.dumps({'Authorization': 'Bearer ' + key})}"),
+        lambda key: requests.exceptions.InvalidHeader(f"Invalid return character in header value: {'Bearer ' + key!r}"),
+    ],
+    ids=["value-error-bytes-repr", "unicode-encode-error", "type-error-json", "requests-invalid-header"],
+)
+def test_every_exception_around_a_request_becomes_a_cloud_api_error_without_the_key(
+    fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch, raised: Callable[[str], Exception]
+) -> None:
+    key = "CCDB1_it's-a-\"quoted\"-key-0123456789"
+    client = CloudApiClient(key, "http://127.0.0.1:9", sleep=fake_time.sleep, clock=fake_time.clock)
+
+    def failing_request(self: requests.Session, *args: Any, **kwargs: Any) -> requests.Response:
+        raise raised(key)
+
+    monkeypatch.setattr(requests.Session, "request", failing_request)
+    with pytest.raises(CloudApiError) as caught:
+        client.get_cluster(CLUSTER_ID)
+    error = caught.value
+    assert str(error).startswith(f"GET /api/v1/clusters/{CLUSTER_ID}: ")
+    assert error.__cause__ is None and error.__context__ is None
+    for text in (str(error), repr(error), repr(error.args)):
+        for form in (key, json.dumps(key)[1:-1], repr(key)[1:-1], repr(key.encode())[2:-1]):
+            assert form not in text
 
 
 # --------------------------------------------------------------------------------------------

@@ -197,6 +197,32 @@ def test_the_default_client_reads_the_stack_config(simulator: SimulatorServer, m
     assert len(paths(simulator)) == 2
 
 
+def test_the_default_client_strips_the_key_and_refuses_one_with_a_line_break_inside(
+    simulator: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COCKROACH_API_KEY", raising=False)
+    monkeypatch.delenv("COCKROACH_SERVER", raising=False)
+    broken = SEED_API_KEY[:4] + "\n" + SEED_API_KEY[4:]
+    try:
+        pulumi.runtime.set_all_config(
+            {"cockroach:apiKey": SEED_API_KEY + "\n", "cockroach:apiUrl": simulator.url}, secret_keys=["cockroach:apiKey"]
+        )
+        facts = resolve_cluster_facts({"cluster_id": seeds.AWS_SINGLE}, default_client_factory)
+        pulumi.runtime.set_all_config(
+            {"cockroach:apiKey": broken, "cockroach:apiUrl": simulator.url}, secret_keys=["cockroach:apiKey"]
+        )
+        with pytest.raises(ClusterFactsError) as refused:
+            resolve_cluster_facts({"cluster_id": seeds.AWS_MULTI}, default_client_factory)
+    finally:
+        pulumi.runtime.set_all_config({}, secret_keys=[])
+    assert facts.account_id == "548012347801"
+    message = str(refused.value)
+    assert "the CockroachDB Cloud API key contains a line break (U+000A) at position 5" in message
+    for text in (message, repr(refused.value)):
+        assert SEED_API_KEY[4:] not in text and repr(broken)[1:-1] not in text
+    assert len(paths(simulator)) == 2, "the refused key sent nothing"
+
+
 def test_revoke_with_a_region_not_yet_added_is_refused_before_any_resource(simulator: SimulatorServer) -> None:
     args = {"cluster_id": seeds.AWS_MULTI, "revoke": True, "add_regions": {"us-east-2": 3}}
     with pytest.raises(SpecProblems) as raised:

@@ -499,6 +499,27 @@ def test_the_api_url_must_be_an_http_url_and_cockroach_keys_are_checked() -> Non
     ]
 
 
+@pytest.mark.parametrize(
+    "url", ["http://cockroachlabs.cloud", "http://api.example.com:8080/base", "http://10.0.0.5", "http://127.0.0.1.nip.io"]
+)
+def test_the_api_url_may_be_plain_http_only_for_a_loopback_host(url: str) -> None:
+    values = stack(aws_cluster(), cockroach__apiUrl=url)
+
+    assert problems(values) == [
+        "cockroach:apiUrl: expected an https:// URL: plain http:// would send the CockroachDB Cloud API key "
+        "unencrypted (http:// is allowed only for a loopback host such as 127.0.0.1 or localhost, e.g. the "
+        f"local simulator), got {url!r}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "url", ["https://cockroachlabs.cloud", "http://127.0.0.1:8080", "http://localhost:9000/", "http://[::1]:8080", "http://127.1.2.3"]
+)
+def test_https_and_loopback_http_api_urls_are_accepted(url: str) -> None:
+    [cluster] = parse_stack_config(stack(aws_cluster(), cockroach__apiUrl=url))
+    assert cluster.args["cluster_id"] == AWS_ID
+
+
 def test_gcp_byo_keys_may_cover_only_some_regions() -> None:
     uri = "projects/keys-proj/locations/us-east1/keyRings/crdb/cryptoKeys/own"
     [parsed] = parse_stack_config(stack(gcp_cluster(gcp={"byo_keys": {"us-east1": uri}})))

@@ -3,6 +3,7 @@ PATCH cluster (contract notes C1-C9)."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -10,7 +11,7 @@ import pytest
 
 from cmek_component.manifest import crl_kms_principal
 from cmek_component.simulator import SimulatorSettings, seeds
-from tests.support.simulator_fixtures import SimApi
+from tests.support.simulator_fixtures import SPEC_PATH, SimApi
 
 
 def settings(**overrides):
@@ -221,6 +222,85 @@ def test_the_seeds_broken_add_region_body_changes_nothing(sim_factory, setting, 
     assert [r["name"] for r in server.simulator.cluster(seeds.AWS_SINGLE)["regions"]] == ["us-east-1"]
 
 
-def test_unmodelled_cluster_changes_are_501(simulator):
-    response = SimApi(simulator).update_cluster(seeds.AWS_SINGLE, {"cockroach_version": "v25.1"})
-    assert (response.status_code, response.json()["code"]) == (501, 12)
+def _spec_schemas():
+    return json.loads(SPEC_PATH.read_text())["components"]["schemas"]
+
+
+def _resolve(schema, schemas):
+    while "$ref" in schema:
+        schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def _example(schema, schemas):
+    """A value the OpenAPI document allows for ``schema`` (first enum value, first property)."""
+    schema = _resolve(schema, schemas)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        properties = schema.get("properties", {})
+        if properties:
+            name = sorted(properties)[0]
+            return {name: _example(properties[name], schemas)}
+        return {}
+    if kind == "array":
+        return []
+    if kind == "integer":
+        return 3 if schema.get("format") == "int32" else "3"
+    if kind == "boolean":
+        return True
+    return "v25.1"
+
+
+def _update_cluster_fields():
+    """Every field of UpdateClusterSpecification, with dedicated's own fields spelled out."""
+    schemas = _spec_schemas()
+    top = schemas["UpdateClusterSpecification"]["properties"]
+    fields = {}
+    for name, schema in sorted(top.items()):
+        if name == "dedicated":
+            for inner, inner_schema in sorted(_resolve(schema, schemas)["properties"].items()):
+                fields[f"dedicated.{inner}"] = {"dedicated": {inner: _example(inner_schema, schemas)}}
+        else:
+            fields[name] = {name: _example(schema, schemas)}
+    return fields
+
+
+UPDATE_CLUSTER_FIELDS = _update_cluster_fields()
+
+
+@pytest.mark.parametrize("field", sorted(UPDATE_CLUSTER_FIELDS))
+def test_every_documented_cluster_update_field_is_handled_or_refused_by_name(simulator, field):
+    body = UPDATE_CLUSTER_FIELDS[field]
+    response = SimApi(simulator).update_cluster(seeds.AWS_SINGLE, body)
+    assert response.status_code in (200, 400), (body, response.status_code, response.text)
+    if response.status_code == 400:
+        answer = response.json()
+        assert answer["code"] == 3
+        assert answer["message"].startswith(f"invalid argument: {field}: "), answer["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"cockroach_version": "v25.1"}, ["cockroach_version"]),
+        ({"plan": "STANDARD"}, ["plan"]),
+        ({"upgrade_status": "FINALIZED"}, ["upgrade_status"]),
+        ({"serverless": {"regions": ["us-east-1"]}}, ["serverless"]),
+        ({"dedicated": {"hardware": {"machine_spec": {"num_virtual_cpus": 8}}}}, ["dedicated.hardware"]),
+        ({"plan": "STANDARD", "labels": {"team": "db"}, "dedicated": {"hardware": {"storage_gib": 30}}},
+         ["dedicated.hardware", "plan"]),
+    ],
+    ids=["cockroach_version", "plan", "upgrade_status", "serverless", "hardware", "several"],
+)
+def test_unmodelled_cluster_changes_are_400_naming_each_field_and_change_nothing(simulator, body, named):
+    before = simulator.simulator.cluster(seeds.AWS_SINGLE)
+    response = SimApi(simulator).update_cluster(seeds.AWS_SINGLE, body)
+    assert response.status_code == 400
+    answer = response.json()
+    assert answer["code"] == 3
+    problems = answer["message"].removeprefix("invalid argument: ").split("; ")
+    assert [p.split(":", 1)[0] for p in problems] == named
+    assert all("the simulator does not model changes to this field" in p for p in problems)
+    assert simulator.simulator.cluster(seeds.AWS_SINGLE) == before, "nothing else in the request was applied"

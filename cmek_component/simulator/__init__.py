@@ -41,6 +41,8 @@ Behaviour (contract notes §6; D documented, C seen in client code, I inferred, 
 * Errors (T6): every non-2xx body is ``{code, message, details: []}``; messages start with the
   gRPC code text (``invalid argument: ...``, ``not found: ...``) and name field, rule and value.
   Unknown cluster -> 404 code 5 (T7). Unknown path -> 404; unserved method -> 501 code 12.
+  Malformed input (bad query integers, numbers beyond int/float range, JSON nested deeper than
+  100 levels) -> 400 code 3; an unexpected failure -> 500 code 13; both are recorded.
 * Bodies (T8, T10): decoded like protojson: bad JSON, wrong types and unknown enum values ->
   400 ``proto: (line 1:42): invalid value for enum type: "HAHA"``; lowerCamelCase names accepted;
   unknown fields per ``unknown_fields``. Timestamps RFC 3339 with microseconds (T9).
@@ -56,8 +58,9 @@ Behaviour (contract notes §6; D documented, C seen in client code, I inferred, 
   (C7); a region spelled for the other cloud -> 400 ``invalid region name 'us-east-1' for GCP. Did
   you mean to use 'us-east1'`` (C9). Accepted: cluster LOCKED with operation_status
   CRDB_SCALE_RUNNING, new CMEK regions ENABLING; after ``add_region_seconds`` CREATED and
-  ENABLED (C8). labels / delete_protection / parent_id apply at once; version, plan, serverless
-  and hardware changes -> 501 (not modelled).
+  ENABLED (C8). labels / delete_protection / parent_id apply at once; the documented fields it
+  does not model (``cockroach_version``, ``plan``, ``serverless``, ``upgrade_status``,
+  ``dedicated.hardware``) -> 400 code 3 naming each one, and nothing in the request is applied.
 * Enable (K1-K10): POST needs a CREATED (else 503), ADVANCED + PRIVATE cluster (else 400 with
   ``ineligible_cluster_grpc_code``), a spec for every cluster region exactly once (missing,
   unknown or duplicate region -> 400), key type matching the cloud (AWS_KMS / GCP_CLOUD_KMS;

@@ -2,7 +2,8 @@
 
 Request pipeline for paths outside ``/_simulator/``: record -> injected fault -> bearer key
 (401) -> rate limit (429) -> Cc-Version (400) -> route (404/501) -> role (403) -> body decoding
-(400, protojson style) -> the operation. The optional ``exchange_observer`` sees every answered
+(400, protojson style) -> the operation. An unexpected exception anywhere in that pipeline is
+answered with a 500 JSON ``Status`` (code 13) naming it, and recorded like any answer. The optional ``exchange_observer`` sees every answered
 request with its response (the test fixtures validate them against the OpenAPI document).
 """
 
@@ -253,6 +254,9 @@ class Simulator:
             result = operation.handler(self.world, params, body, request.args)
         except ApiError as exc:
             return json_response(exc.http_status, exc.body(), exc.headers)
+        except Exception as exc:  # noqa: BLE001 - a simulator bug still answers with a JSON Status
+            detail = f"the simulator failed: {type(exc).__name__}: {exc}"[:500]
+            return json_response(500, status_body(INTERNAL, f"internal: {detail}"))
         return json_response(200, result)
 
     def _authenticate(self, request: Request) -> tuple[str, frozenset[str]]:

@@ -4,11 +4,16 @@ Bodies are checked against the message shapes of the 2024-09-16 API before any h
 failures read like Go's protojson: ``proto: (line 1:42): invalid value for enum type: "HAHA"``.
 ``null`` leaves a field unset; lowerCamelCase names are accepted like snake_case; unknown fields
 are dropped or refused (setting ``unknown_fields``). An empty body decodes as ``{}``.
+
+Malformed input of any kind is a 400, never a crash: objects and arrays nested deeper than
+``MAX_NESTING_DEPTH``, numbers too long for Python's ``int`` (more than 4300 digits) or beyond
+the float range, and int32 values that are not ASCII digits within the int32 range.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,8 +38,30 @@ class Node:
 
 
 _STRING_DECODER = json.JSONDecoder()
-_NUMBER_RE = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_INT32_TEXT_RE = re.compile(r"-?[0-9]{1,10}")
 _WS = " \t\n\r"
+MAX_NESTING_DEPTH = 100
+"""Objects and arrays nested deeper than this are refused (``exceeded max recursion depth``, as
+Go's protojson words it at its own limit). The API's request messages nest at most 5 levels; the
+parser recurses, so the limit also keeps it far from Python's recursion limit."""
+MAX_INT_DIGITS = 4300
+"""Longer integer literals are kept as floats (Python's ``int`` refuses them): an int32 field
+then gets the usual "invalid value for int32 type"; an ignored field is ignored."""
+_SHOWN_CHARS = 40
+
+
+def _shown(text: str) -> str:
+    """A token for an error message, cut to ``_SHOWN_CHARS`` characters."""
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + f"... ({len(text)} characters)"
+
+
+def _number(raw: str) -> float | int:
+    """A JSON number token as ``int`` (integers of up to ``MAX_INT_DIGITS`` digits) or ``float``
+    (which is ``inf`` beyond the float range)."""
+    if any(c in raw for c in ".eE") or len(raw.lstrip("-")) > MAX_INT_DIGITS:
+        return float(raw)
+    return int(raw)
 
 
 class _SyntaxError(Exception):
@@ -48,6 +75,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.i = 0
+        self.depth = 0
 
     def skip(self) -> None:
         while self.i < len(self.text) and self.text[self.i] in _WS:
@@ -65,10 +93,13 @@ class _Parser:
         if self.i >= len(self.text):
             raise _SyntaxError(self.i, "unexpected token")
         ch, start = self.text[self.i], self.i
-        if ch == "{":
-            return self.obj()
-        if ch == "[":
-            return self.arr()
+        if ch in "{[":
+            self.depth += 1
+            if self.depth > MAX_NESTING_DEPTH:
+                raise _SyntaxError(start, "exceeded max recursion depth")
+            node = self.obj() if ch == "{" else self.arr()
+            self.depth -= 1
+            return node
         if ch == '"':
             try:
                 value, end = _STRING_DECODER.raw_decode(self.text, self.i)
@@ -84,8 +115,7 @@ class _Parser:
         if m:
             self.i = m.end()
             raw = m.group(0)
-            number: float | int = float(raw) if any(c in raw for c in ".eE") else int(raw)
-            return Node("number", number, start, raw)
+            return Node("number", _number(raw), start, raw)
         raise _SyntaxError(start, f"invalid value {self.text[self.i:self.i + 10]}")
 
     def obj(self) -> Node:
@@ -238,14 +268,9 @@ class _Decoder:
                 raise self.fail(node.pos, f"invalid value for string type: {node.text}")
             return node.value
         if kind == "int32":
-            value = node.value
-            if node.kind == "string" and re.fullmatch(r"-?\d+", value):
-                value = int(value)
-            elif node.kind != "number" or not float(value).is_integer():
-                raise self.fail(node.pos, f"invalid value for int32 type: {node.text}")
-            value = int(value)
-            if not -(2**31) <= value < 2**31:
-                raise self.fail(node.pos, f"invalid value for int32 type: {node.text}")
+            value = _int32(node)
+            if value is None:
+                raise self.fail(node.pos, f"invalid value for int32 type: {_shown(node.text)}")
             return value
         if kind == "enum":
             if node.kind != "string" or node.value not in ftype.enum:
@@ -270,6 +295,23 @@ class _Decoder:
                 continue
             out[name] = self.decode(value, fields[name])
         return out
+
+
+def _int32(node: Node) -> int | None:
+    """An int32 field's value: a JSON integer (``5``, ``5.0``, ``5e0``) or a string of ASCII
+    digits (protojson accepts both), within the int32 range; ``None`` otherwise."""
+    value = node.value
+    if node.kind == "string":
+        if not isinstance(value, str) or not _INT32_TEXT_RE.fullmatch(value):
+            return None
+        value = int(value)
+    elif node.kind != "number":
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            return None
+        value = int(value)
+    return value if -(2**31) <= value < 2**31 else None
 
 
 def _plain(node: Node) -> Any:
@@ -300,5 +342,5 @@ def parse_json_or_none(raw: bytes) -> Any:
     text = raw.decode("utf-8", errors="replace")
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, a 4300+ digit integer, or too deep
         return text

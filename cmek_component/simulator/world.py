@@ -9,6 +9,7 @@ holds one lock around every call.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,9 +18,7 @@ from .clock import Clock, format_timestamp
 from .errors import (
     ALREADY_EXISTS,
     FAILED_PRECONDITION,
-    UNIMPLEMENTED,
     ApiError,
-    error,
     invalid_argument,
     not_found,
     refusal,
@@ -47,6 +46,17 @@ from .model import (
 from .settings import SimulatorSettings
 from .transitions import CMEK_OPERATIONS, PendingOp, complete_operation
 from .validation import check_region_specs, contact_support, raise_if, region_name_problem
+
+MODELLED_CLUSTER_FIELDS = (
+    "dedicated.region_nodes",
+    "dedicated.cmek_region_specs",
+    "labels",
+    "delete_protection",
+    "parent_id",
+)
+"""The fields of ``UpdateClusterSpecification`` that PATCH cluster carries out."""
+UNMODELLED_CLUSTER_FIELDS = ("cockroach_version", "dedicated.hardware", "plan", "serverless", "upgrade_status")
+"""The fields the OpenAPI document defines but the simulator does not model: a 400 names them."""
 
 
 class World:
@@ -158,8 +168,8 @@ class World:
                       reverse=order == "DESC")
         start = 0
         if page:
-            if not page.isdigit():
-                raise invalid_argument(f"pagination.page: expected a page token from next_page, got '{page}'")
+            if not _ASCII_DIGITS.fullmatch(page):
+                raise invalid_argument(f"pagination.page: expected a page token from next_page, got '{_shown(page)}'")
             start = int(page)
         end = len(clusters) if not limit else start + limit
         body: dict[str, Any] = {"clusters": [self.render_cluster(c) for c in clusters[start:end]], "pagination": {}}
@@ -374,14 +384,24 @@ class World:
     # ------------------------------------------------------------------------------------------
 
     def update_cluster(self, cluster_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """PATCH cluster: labels/delete_protection/parent_id now; region changes as a locked operation."""
+        """PATCH cluster: labels/delete_protection/parent_id now; region changes as a locked operation.
+
+        The other fields the API documents (``UNMODELLED_CLUSTER_FIELDS``: version upgrades, plan
+        changes, hardware, serverless settings) are refused with a 400 naming each one, before
+        anything in the request is applied: a test double must not pretend to have done them.
+        """
         cluster = self.cluster(cluster_id)
         dedicated = body.get("dedicated", {})
-        unsupported = [name for name in ("cockroach_version", "upgrade_status", "plan", "serverless") if name in body]
-        if "hardware" in dedicated:
-            unsupported.append("dedicated.hardware")
+        present = {name for name in body} | {f"dedicated.{name}" for name in dedicated}
+        unsupported = sorted(present & set(UNMODELLED_CLUSTER_FIELDS))
         if unsupported:
-            raise error(UNIMPLEMENTED, f"the simulator does not model changes to {', '.join(unsupported)}")
+            raise_if(
+                [
+                    f"{name}: the simulator does not model changes to this field (only to "
+                    f"{', '.join(MODELLED_CLUSTER_FIELDS)}): remove it from the request"
+                    for name in unsupported
+                ]
+            )
         simple = {name: body[name] for name in ("labels", "delete_protection", "parent_id") if name in body}
         region_change = "region_nodes" in dedicated or "cmek_region_specs" in dedicated
         if not simple and not region_change:
@@ -549,10 +569,16 @@ def _query_int(query: Mapping[str, str], name: str) -> int | None:
     if value in (None, ""):
         return None
     assert value is not None
-    try:
-        number = int(value)
-    except ValueError:
-        raise invalid_argument(f"{name}: expected an integer, got '{value}'") from None
-    if number < 0:
-        raise invalid_argument(f"{name}: expected an integer >= 0, got '{value}'")
-    return number
+    if not _ASCII_DIGITS.fullmatch(value):
+        raise invalid_argument(f"{name}: expected an integer >= 0 (ASCII digits), got '{_shown(value)}'")
+    return int(value)
+
+
+_ASCII_DIGITS = re.compile(r"[0-9]{1,18}")
+"""Query integers and page tokens: ASCII digits only (``str.isdigit`` and ``int`` also take
+``²``, ``١٢`` or ``1_0``), and few enough that ``int`` never refuses them."""
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """A query value for an error message, cut to ``limit`` characters."""
+    return value if len(value) <= limit else value[:limit] + f"... ({len(value)} characters)"
