@@ -121,3 +121,28 @@ def _interrupt_and_converge(stack: EngineStack, sim: RunningSimulator) -> None:
     assert sim.cmek(seeds.AWS_SINGLE)["status"] == "ENABLED"
     assert stack.outputs()["single_status"] == "ENABLED"
     assert stack.up().check().summary() == {"unchanged": 2}
+
+
+def test_a_key_with_a_trailing_line_break_works_and_one_with_a_control_character_is_refused(
+    tmp_path: Path, pulumi_cli: Path, simulator: RunningSimulator
+) -> None:
+    # A secret file with a trailing CRLF, piped into `pulumi config set`: stripped, it works.
+    trailing = make_stack(tmp_path / "trailing", pulumi_cli, simulator, api_key=CANARY_KEY + "\r\n")
+    trailing.set_activations([single_region()])
+    trailing.up().check()
+    assert simulator.cmek(seeds.AWS_SINGLE)["status"] == "ENABLED"
+
+    # A control character inside the key: refused before any request, naming the problem only.
+    broken_key = CANARY_KEY[:6] + "\x1b" + CANARY_KEY[6:]
+    broken = make_stack(tmp_path / "broken", pulumi_cli, simulator, api_key=broken_key)
+    broken.set_activations([{"name": "other", "cluster_id": seeds.AWS_MULTI,
+                             "region_specs": seeds.region_specs(seeds.AWS_MULTI)}])
+    calls = len(simulator.recorded())
+    refused = broken.up()
+    assert refused.returncode != 0
+    assert "the CockroachDB Cloud API key contains a control character (U+001B) at position 7" in refused.stdout
+    assert len(simulator.recorded()) == calls
+    for result in trailing.workspace.transcript + broken.workspace.transcript:
+        for form in canary_forms() + [CANARY_KEY[6:], repr(broken_key)[1:-1]]:
+            assert form not in result.output, f"the key is in the output of pulumi {' '.join(result.args)}"
+    assert files_containing(tmp_path, CANARY_KEY[6:]) == []
