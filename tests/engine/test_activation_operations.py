@@ -143,6 +143,6 @@ def test_a_key_with_a_trailing_line_break_works_and_one_with_a_control_character
     assert "the CockroachDB Cloud API key contains a control character (U+001B) at position 7" in refused.stdout
     assert len(simulator.recorded()) == calls
     for result in trailing.workspace.transcript + broken.workspace.transcript:
-        for form in canary_forms() + [CANARY_KEY[6:], repr(broken_key)[1:-1]]:
+        for form in [*canary_forms(), CANARY_KEY[6:], repr(broken_key)[1:-1]]:
             assert form not in result.output, f"the key is in the output of pulumi {' '.join(result.args)}"
     assert files_containing(tmp_path, CANARY_KEY[6:]) == []
