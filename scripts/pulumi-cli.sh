@@ -69,7 +69,8 @@ if on_path="$(command -v pulumi 2>/dev/null)"; then
   fi
 fi
 
-CACHE="$ROOT/.tools/pulumi-$CLI_VERSION"
+TOOLS="${CMEK_TOOLS_DIR:-$ROOT/.tools}"   # the cache's parent (tests point it elsewhere)
+CACHE="$TOOLS/pulumi-$CLI_VERSION"
 BIN="$CACHE/bin"
 host_script() {  # the launcher of our own Python language host, pointing at this checkout
   cat > "$1/pulumi-language-python" <<EOF
@@ -94,20 +95,20 @@ command -v go >/dev/null 2>&1 || die "no usable pulumi v$CLI_VERSION and no Go: 
 GO_MINOR="$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
 [ -n "$GO_MINOR" ] && [ "$GO_MINOR" -ge 24 ] || die "Go $(go env GOVERSION) is too old: install the Pulumi CLI $CLI_VERSION or Go >= 1.24"
 
-mkdir -p "$ROOT/.tools"
-exec 9>"$ROOT/.tools/.lock"
+mkdir -p "$TOOLS"
+exec 9>"$TOOLS/.lock"
 if ! flock -n 9; then
   say "another run is building pulumi v$CLI_VERSION; waiting for it"
   flock 9
 fi
 if [ -f "$CACHE/.complete" ]; then  # the other run finished it
-  say "cached: $BIN"
+  say "cached (built by the other run): $BIN"
   echo "$BIN"
   exit 0
 fi
 
 started=$(date +%s)
-WORK="$(mktemp -d "$ROOT/.tools/build.XXXXXX")"
+WORK="$(mktemp -d "$TOOLS/build.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/bin" "$WORK/mod"
 cd "$WORK/mod"
