@@ -33,9 +33,13 @@ import pulumi
 import pulumi.runtime.config as runtime_config
 
 from cmek_component import component, last_update, revoke_guard
-from cmek_component.component import ClusterCmek, ClusterFactsError, resolve_cluster_facts
+from cmek_component.component import (
+    ClusterCmek,
+    ClusterFactsError,
+    resolve_cluster_facts,
+)
 from cmek_component.config import ClusterConfig, ConfigError, parse_stack_config
-from cmek_component.manifest import Problem, SpecError, SpecProblems
+from cmek_component.manifest import Problem, SpecError, SpecProblems, shown
 
 if TYPE_CHECKING:
     from cmek_component.cloud_models import Cluster, Organization
@@ -128,7 +132,7 @@ def cluster_problems(
     except SpecProblems as error:
         return problems + _under(cluster, error.problems)
     except SpecError as error:
-        return problems + _under(cluster, [Problem(error.field, f"{error.rule}, got {error.value!r}")])
+        return problems + _under(cluster, [Problem(error.field, f"{error.rule}, got {shown(error.value)}")])
     except ClusterFactsError as error:
         raise pulumi.RunError(f"{cluster.key}.{error}") from None
     return problems

@@ -7,7 +7,6 @@ without this module knowing Pulumi's types.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,9 @@ from cmek_component.manifest import (
     Problem,
     RegionSpec,
     SpecProblems,
+    cluster_id_problem,
     region_specs_problems,
+    shown,
 )
 
 DEFAULT_WAIT_TIMEOUT_SECONDS = 7200
@@ -140,36 +141,29 @@ class ActivationInputs:
         }
 
 
-_CLUSTER_ID_RULE = "expected a CockroachDB Cloud cluster id (a UUID such as 8f1c2d3e-...)"
-
-
 def input_problems(props: Mapping[str, Any], is_unknown: IsUnknown = _never_unknown) -> list[Problem]:
     """Problems with one set of inputs (defaults already applied); unknown values pass."""
     problems: list[Problem] = []
     cluster_id = props.get("cluster_id")
     if not is_unknown(cluster_id):
-        if not isinstance(cluster_id, str) or not cluster_id:
-            problems.append(Problem("cluster_id", f"is required: {_CLUSTER_ID_RULE}, got {cluster_id!r}"))
-        else:
-            try:
-                uuid.UUID(cluster_id)
-            except ValueError:
-                problems.append(Problem("cluster_id", f"{_CLUSTER_ID_RULE}, got {cluster_id!r}"))
+        problem = cluster_id_problem("cluster_id", cluster_id)
+        if problem:
+            problems.append(problem)
     specs = props.get("region_specs")
     problems.extend(region_specs_problems(specs, is_unknown=is_unknown))
     problems.extend(_new_region_nodes_problems(props.get("new_region_nodes"), specs, is_unknown))
     trigger = props.get("rotation_trigger")
     if not is_unknown(trigger) and not isinstance(trigger, str):
-        problems.append(Problem("rotation_trigger", f"expected a string (any value; change it to re-wrap every region), got {trigger!r}"))
+        problems.append(Problem("rotation_trigger", f"expected a string (any value; change it to re-wrap every region), got {shown(trigger)}"))
     revoke = props.get("revoke")
     if not is_unknown(revoke) and not isinstance(revoke, bool):
-        problems.append(Problem("revoke", f"expected true or false, got {revoke!r}"))
+        problems.append(Problem("revoke", f"expected true or false, got {shown(revoke)}"))
     for name in ("wait_timeout_seconds", "iam_propagation_timeout_seconds"):
         value = props.get(name)
         if is_unknown(value):
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            problems.append(Problem(name, f"expected a number of seconds greater than 0, got {value!r}"))
+            problems.append(Problem(name, f"expected a number of seconds greater than 0, got {shown(value)}"))
     return problems
 
 
@@ -177,21 +171,21 @@ def _new_region_nodes_problems(raw: object, specs: object, is_unknown: IsUnknown
     if is_unknown(raw):
         return []
     if not isinstance(raw, Mapping):
-        return [Problem("new_region_nodes", f"expected a map of region name to node count, got {raw!r}")]
+        return [Problem("new_region_nodes", f"expected a map of region name to node count, got {shown(raw)}")]
     spec_regions: set[str] | None = None
     if isinstance(specs, Sequence) and not isinstance(specs, str) and not contains_unknown(specs, is_unknown):
         spec_regions = {str(item.get("region")) for item in specs if isinstance(item, Mapping)}
     problems: list[Problem] = []
     for region, count in raw.items():
-        field_name = f"new_region_nodes[{region!r}]"
+        field_name = f"new_region_nodes[{shown(region)}]"
         if is_unknown(count):
             continue
         nodes = _whole(count)
         if nodes is None or nodes < MIN_REGION_NODES:
-            problems.append(Problem(field_name, f"expected a node count of at least {MIN_REGION_NODES}, got {count!r}"))
+            problems.append(Problem(field_name, f"expected a node count of at least {MIN_REGION_NODES}, got {shown(count)}"))
         if spec_regions is not None and region not in spec_regions:
             problems.append(
-                Problem(field_name, f"a region being added needs its key in region_specs, got region {region!r} with no spec")
+                Problem(field_name, f"a region being added needs its key in region_specs, got region {shown(region)} with no spec")
             )
     return problems
 

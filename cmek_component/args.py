@@ -232,7 +232,9 @@ class ClusterCmekArgs(TypedDict):
     """Arguments of ``ClusterCmek``. Only ``cluster_id`` is required."""
 
     cluster_id: Required[str]
-    """CockroachDB Cloud cluster id (a UUID). Changing it replaces the activation."""
+    """CockroachDB Cloud cluster id: a UUID in canonical form, 8-4-4-4-12 lower-case hex digits,
+    as in the cluster's URL (other spellings are refused, with the canonical one suggested).
+    Changing it replaces the activation."""
 
     cloud: NotRequired[Literal["AWS", "GCP"]]
     """The cluster's cloud. Default: read from ``GET /api/v1/clusters/{id}``."""

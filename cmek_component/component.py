@@ -16,7 +16,6 @@ Every child is named from the component's name and parented to it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,12 +28,14 @@ from .manifest import (
     Problem,
     RegionSpec,
     SpecProblems,
+    cluster_id_problem,
     cmek_config_document,
     is_whole_number,
     key_type_for_cloud,
     parse_region_specs,
     region_problem,
     render_cmek_config,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -100,83 +101,76 @@ def validate_args(args: Mapping[str, Any]) -> list[Problem]:
     on the previous state (``revoke`` together with another change) by the activation.
     """
     if not isinstance(args, Mapping):
-        return [Problem("args", f"expected a mapping of ClusterCmekArgs, got {args!r}")]
+        return [Problem("args", f"expected a mapping of ClusterCmekArgs, got {shown(args)}")]
     problems: list[Problem] = []
     for key in args:
         if key not in ARG_NAMES:
-            problems.append(Problem(str(key), f"expected one of the arguments ({', '.join(ARG_NAMES)}), got {key!r}"))
-    cluster_id = args.get("cluster_id")
-    try:
-        uuid.UUID(str(cluster_id))
-        valid_id = isinstance(cluster_id, str)
-    except ValueError:
-        valid_id = False
-    if not valid_id:
-        problems.append(
-            Problem("cluster_id", f"expected a CockroachDB Cloud cluster id (a UUID), got {cluster_id!r}")
-        )
+            problems.append(Problem(str(key), f"expected one of the arguments ({', '.join(ARG_NAMES)}), got {shown(key)}"))
+    problem = cluster_id_problem("cluster_id", args.get("cluster_id"))
+    if problem:
+        problems.append(problem)
     cloud = args.get("cloud")
     if "cloud" in args and cloud not in CLOUDS:
         problems.append(
-            Problem("cloud", f"expected 'AWS' or 'GCP' (CMEK on Azure is not supported here), got {cloud!r}")
+            Problem("cloud", f"expected 'AWS' or 'GCP' (CMEK on Azure is not supported here), got {shown(cloud)}")
         )
     regions = args.get("regions")
     if "regions" in args:
         if not isinstance(regions, list) or not regions:
-            problems.append(Problem("regions", f"expected a non-empty list of the cluster's region names, got {regions!r}"))
+            problems.append(Problem("regions", f"expected a non-empty list of the cluster's region names, got {shown(regions)}"))
         else:
             seen: set[str] = set()
             for index, region in enumerate(regions):
                 if not _non_empty_str(region):
-                    problems.append(Problem(f"regions[{index}]", f"expected a region name, got {region!r}"))
+                    problems.append(Problem(f"regions[{index}]", f"expected a region name, got {shown(region)}"))
                 elif region in seen:
-                    problems.append(Problem(f"regions[{index}]", f"expected each region once, got {region!r} twice"))
+                    problems.append(Problem(f"regions[{index}]", f"expected each region once, got {shown(region)} twice"))
                 else:
                     seen.add(region)
     for name in ("account_id", "organization_id"):
         if name in args and not _non_empty_str(args.get(name)):
-            problems.append(Problem(name, f"expected a non-empty string (or leave it out to read it from the Cloud API), got {args.get(name)!r}"))
+            problems.append(Problem(name, f"expected a non-empty string (or leave it out to read it from the Cloud API), got {shown(args.get(name))}"))
     add_regions = args.get("add_regions")
     if add_regions is not None:
         if not isinstance(add_regions, Mapping):
-            problems.append(Problem("add_regions", f"expected a mapping of region -> node count, got {add_regions!r}"))
+            problems.append(Problem("add_regions", f"expected a mapping of region -> node count, got {shown(add_regions)}"))
         else:
             for region, nodes in add_regions.items():
                 if not _non_empty_str(region):
-                    problems.append(Problem("add_regions", f"expected region names as keys, got {region!r}"))
+                    problems.append(Problem("add_regions", f"expected region names as keys, got {shown(region)}"))
                 elif not is_whole_number(nodes) or nodes < MIN_REGION_NODES:
                     problems.append(
-                        Problem(f"add_regions.{region}", f"expected a node count of at least {MIN_REGION_NODES}, got {nodes!r}")
+                        Problem(f"add_regions.{region}", f"expected a node count of at least {MIN_REGION_NODES}, got {shown(nodes)}")
                     )
     generation = args.get("key_generation", 1)
     if not is_whole_number(generation) or generation < 1:
-        problems.append(Problem("key_generation", f"expected a whole number of at least 1, got {generation!r}"))
+        problems.append(Problem("key_generation", f"expected a whole number of at least 1, got {shown(generation)}"))
     per_region = args.get("region_key_generations")
     if per_region is not None and not isinstance(per_region, Mapping):
         problems.append(
-            Problem("region_key_generations", f"expected a mapping of cluster region -> generation, got {per_region!r}")
+            Problem("region_key_generations", f"expected a mapping of cluster region -> generation, got {shown(per_region)}")
         )
     trigger = args.get("rotation_trigger", "")
     if not isinstance(trigger, str):
-        problems.append(Problem("rotation_trigger", f"expected a string (change it to re-wrap every region), got {trigger!r}"))
+        problems.append(Problem("rotation_trigger", f"expected a string (change it to re-wrap every region), got {shown(trigger)}"))
     revoke = args.get("revoke", False)
     if not isinstance(revoke, bool):
-        problems.append(Problem("revoke", f"expected true or false, got {revoke!r}"))
+        problems.append(Problem("revoke", f"expected true or false, got {shown(revoke)}"))
     activation = args.get("activation")
     if activation is not None:
         if not isinstance(activation, Mapping):
-            problems.append(Problem("activation", f"expected a mapping of wait limits, got {activation!r}"))
+            problems.append(Problem("activation", f"expected a mapping of wait limits, got {shown(activation)}"))
         else:
             for key, value in activation.items():
                 if key not in ACTIVATION_OPTION_NAMES:
                     problems.append(
-                        Problem(f"activation.{key}", f"expected one of {', '.join(ACTIVATION_OPTION_NAMES)}, got {key!r}")
+                        Problem(f"activation.{key}", f"expected one of {', '.join(ACTIVATION_OPTION_NAMES)}, got {shown(key)}")
                     )
                 elif not is_whole_number(value) or value <= 0:
-                    problems.append(Problem(f"activation.{key}", f"expected a whole number of seconds above 0, got {value!r}"))
+                    problems.append(Problem(f"activation.{key}", f"expected a whole number of seconds above 0, got {shown(value)}"))
     for name in ("aws", "gcp"):
         if args.get(name) is not None and not isinstance(args.get(name), Mapping):
-            problems.append(Problem(name, f"expected a mapping of {name.upper()} options, got {args.get(name)!r}"))
+            problems.append(Problem(name, f"expected a mapping of {name.upper()} options, got {shown(args.get(name))}"))
     return problems
 
 
@@ -241,18 +235,18 @@ def resolve_cluster_facts(args: ClusterCmekArgs, client_factory: ClientFactory =
             cluster = reader().get_cluster(cluster_id)
         except CloudApiError as error:
             raise ClusterFactsError(
-                f"cluster_id: could not read cluster {cluster_id!r} from the CockroachDB Cloud API "
+                f"cluster_id: could not read cluster {shown(cluster_id)} from the CockroachDB Cloud API "
                 f"({error}); check the id and the API key, or {explicit_hint()}"
             ) from None
 
     cloud = args.get("cloud") or (cluster.cloud_provider if cluster else "")
     if cluster is not None and "cloud" in args and cluster.cloud_provider and cluster.cloud_provider != cloud:
         raise SpecProblems(
-            [Problem("cloud", f"expected {cluster.cloud_provider!r} (cluster {cluster_id} runs there per the Cloud API), got {cloud!r}")]
+            [Problem("cloud", f"expected {shown(cluster.cloud_provider)} (cluster {cluster_id} runs there per the Cloud API), got {shown(cloud)}")]
         )
     if cloud not in CLOUDS:
         raise SpecProblems(
-            [Problem("cloud", f"expected 'AWS' or 'GCP' (cluster {cluster_id} is on {cloud!r} per the Cloud API; CMEK on Azure is not supported here), got {cloud!r}")]
+            [Problem("cloud", f"expected 'AWS' or 'GCP' (cluster {cluster_id} is on {shown(cloud)} per the Cloud API; CMEK on Azure is not supported here), got {shown(cloud)}")]
         )
     explicit_regions = "regions" in args
     regions: list[str] = list(args["regions"]) if explicit_regions else _api_regions(cluster) if cluster else []
@@ -277,7 +271,7 @@ def resolve_cluster_facts(args: ClusterCmekArgs, client_factory: ClientFactory =
             organization_id = reader().get_organization().id
         except CloudApiError as error:
             raise ClusterFactsError(
-                f"organization_id: could not read the organization of cluster {cluster_id!r} from the "
+                f"organization_id: could not read the organization of cluster {shown(cluster_id)} from the "
                 f"CockroachDB Cloud API ({error}); set organization_id explicitly (Cloud console, "
                 "organization settings) to run without the Cloud API"
             ) from None

@@ -53,13 +53,22 @@ from typing import (
 from cmek_component import vault_rules
 from cmek_component.args import AwsKeyOptions, ClusterCmekArgs, GcpKeyOptions
 from cmek_component.manifest import (
+    AWS_ACCOUNT_RE,
     AWS_KEY_ARN_FORM,
     AWS_KEY_ARN_RE,
+    AWS_POLICY_ARN_RE,
+    AWS_PRINCIPAL_RE,
+    CLUSTER_ID_FORM,
+    CLUSTER_ID_RE,
     GCP_KEY_URI_FORM,
     GCP_KEY_URI_RE,
     Problem,
     SpecProblems,
+    canonical_cluster_id,
     region_problem,
+    shown,
+    shown_names,
+    suggestion,
 )
 
 PROJECT = "cmek"
@@ -97,22 +106,23 @@ REGION_KEYED: tuple[str, ...] = (
 )
 """Maps whose keys are cluster regions (checked against ``regions`` and the cloud's spelling)."""
 
-NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-AWS_ACCOUNT_RE = re.compile(r"^\d{12}$")
-GCP_PROJECT_RE = re.compile(r"^[a-z][a-z0-9.:-]{4,61}[a-z0-9]$")
-AWS_ALIAS_RE = re.compile(r"^alias/[A-Za-z0-9:/_-]{1,250}$")
-AWS_ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
-AWS_ROLE_PATH_RE = re.compile(r"^/(?:[\x21-\x2e\x30-\x7e]+/)*$")
-AWS_PRINCIPAL_RE = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:root|(?:user|role)/[\w+=,.@/-]{1,512})$")
-AWS_POLICY_ARN_RE = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::(?:\d{12}|aws):policy/[\w+=,.@/-]{1,512}$")
-GCP_SERVICE_ACCOUNT_ID_RE = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-GCP_RESOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
-GCP_LOCATION_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
-GCP_DURATION_RE = re.compile(r"^(\d+)(?:\.\d+)?s$")
-VAULT_PATH_RE = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
-VAULT_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-URL_RE = re.compile(r"^https?://[^\s/]+(?:/\S*)?$")
+# Matched against the whole value (``fullmatch``), ASCII classes only (see manifest.py).
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+UUID_RE = CLUSTER_ID_RE
+GCP_PROJECT_RE = re.compile(r"[a-z][a-z0-9.:-]{4,61}[a-z0-9]")
+AWS_ALIAS_RE = re.compile(r"alias/[A-Za-z0-9:/_-]{1,250}")
+AWS_ROLE_NAME_RE = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
+AWS_ROLE_PATH_RE = re.compile(r"/(?:[\x21-\x2e\x30-\x7e]+/)*")
+GCP_SERVICE_ACCOUNT_ID_RE = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+GCP_RESOURCE_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,63}")
+GCP_LOCATION_RE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
+GCP_DURATION_RE = re.compile(r"([0-9]+)(?:\.[0-9]+)?s")
+VAULT_PATH_RE = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
+VAULT_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
+URL_RE = re.compile(r"https?://[!-.0-~]+(?:/[!-~]*)?")
+"""An http(s) URL of printable ASCII without spaces (``[!-~]``; the host part without ``/``)."""
+GCP_DISPLAY_NAME_MAX = 100
+"""Longest service account display name GCP accepts."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -306,11 +316,6 @@ class ClusterConfig:
 _INVALID = object()
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
 def _suggest(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -353,12 +358,15 @@ class ValueRule:
     test: Callable[[str], bool]
     hint: Callable[[str], str] = _no_hint
 
-    def problem(self, value: str) -> str | None:
-        return None if self.test(value) else f"expected {self.form}{self.hint(value)}"
+    def problem(self, value: str, got: str) -> str | None:
+        """``expected <form>, got <got>[; hint]``, or ``None`` when ``value`` is valid."""
+        if self.test(value):
+            return None
+        return f"expected {self.form}, got {got}{self.hint(value)}"
 
 
 def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
-    return lambda value: bool(pattern.match(value))
+    return lambda value: bool(pattern.fullmatch(value))
 
 
 def _non_empty(value: str) -> bool:
@@ -366,11 +374,19 @@ def _non_empty(value: str) -> bool:
 
 
 def _is_alias(value: str) -> bool:
-    return bool(AWS_ALIAS_RE.match(value)) and not value.startswith("alias/aws/")
+    return bool(AWS_ALIAS_RE.fullmatch(value)) and not value.startswith("alias/aws/")
+
+
+def _cluster_id_hint(value: str) -> str:
+    return suggestion(canonical_cluster_id(value))
+
+
+def _is_display_name(value: str) -> bool:
+    return 1 <= len(value) <= GCP_DISPLAY_NAME_MAX and bool(value.strip())
 
 
 def _is_rotation_period(value: str) -> bool:
-    match = GCP_DURATION_RE.match(value)
+    match = GCP_DURATION_RE.fullmatch(value)
     return match is not None and int(match.group(1)) >= 86400
 
 
@@ -383,7 +399,7 @@ KMS_NAME = ValueRule("1-63 characters of A-Za-z0-9_-", _matches(GCP_RESOURCE_NAM
 VAULT_NAME = ValueRule("a name of letters, digits, '_' and '-'", _matches(VAULT_NAME_RE))
 
 STRING_RULES: dict[str, ValueRule] = {
-    "cluster_id": ValueRule("a CockroachDB Cloud cluster id (a UUID from the cluster's URL)", _matches(UUID_RE)),
+    "cluster_id": ValueRule(CLUSTER_ID_FORM, _matches(UUID_RE), _cluster_id_hint),
     NAME: ValueRule("a resource name of 1-40 characters A-Za-z0-9_- starting with a letter", _matches(NAME_RE)),
     "account_id": ValueRule("a non-empty string (AWS: 12 digits; GCP: a project id)", _non_empty),
     "organization_id": NON_EMPTY,
@@ -408,7 +424,7 @@ STRING_RULES: dict[str, ValueRule] = {
     "gcp.service_account_id": ValueRule(
         "6-30 characters of a-z0-9- starting with a letter, not ending with '-'", _matches(GCP_SERVICE_ACCOUNT_ID_RE)
     ),
-    "gcp.display_name": NON_EMPTY,
+    "gcp.display_name": ValueRule(f"1-{GCP_DISPLAY_NAME_MAX} characters, not only spaces", _is_display_name),
     "gcp.key_locations.*": ValueRule("a Cloud KMS location such as 'global', 'us' or 'us-east1'", _matches(GCP_LOCATION_RE)),
     "gcp.key_ring_name": KMS_NAME,
     "gcp.crypto_key_name": KMS_NAME,
@@ -459,7 +475,7 @@ class _Checker:
         self.problems.append(Problem(path, message))
 
     def got(self, value: object) -> str:
-        return "[secret]" if self.secret else _shown(value)
+        return "[secret]" if self.secret else shown(value)
 
     def check(self, value: object, tp: Any, path: str, schema_path: str) -> Any:
         """``value`` if it matches ``tp`` (objects: with invalid keys dropped), else ``_INVALID``."""
@@ -550,9 +566,9 @@ class _Checker:
             self.add(path, f"expected a string, got {self.got(value)}{hint}")
             return _INVALID
         rule = STRING_RULES.get(schema_path)
-        message = rule.problem(value) if rule else None
+        message = rule.problem(value, self.got(value)) if rule else None
         if message:
-            self.add(path, f"{message}, got {self.got(value)}")
+            self.add(path, message)
             return _INVALID
         return value
 
@@ -625,6 +641,17 @@ def parse_stack_config(
     }
     checker.problems.extend(vault_rules.plaintext_secret_problems(plaintext))
 
+    results = _check_project_keys(checker, own, project, secret_keys)
+    if checker.problems:
+        raise ConfigError(checker.problems)
+    secret = any(f"{project}:{key}" in secret_keys for key in PROJECT_KEYS)
+    return [dataclasses.replace(found, secret=secret) for found in results]
+
+
+def _check_project_keys(
+    checker: _Checker, own: Mapping[str, object], project: str, secret_keys: Collection[str]
+) -> list[ClusterConfig]:
+    """The clusters of the project's keys (``clusters``, ``aws``, ``gcp``), problems in ``checker``."""
     defaults: dict[str, dict[str, Any]] = {}
     for cloud_key, options_type in (("aws", AwsKeyOptions), ("gcp", GcpKeyOptions)):
         if cloud_key not in own:
@@ -675,14 +702,10 @@ def parse_stack_config(
             parsed.append((path, cluster))
             stack_defaults[path] = {option: f"{project}:{option}" for option in taken}
 
-    secret = any(f"{project}:{key}" in secret_keys for key in PROJECT_KEYS)
-    results = [
-        ClusterConfig(found.name, found.args, found.key, stack_defaults.get(found.key, {}), secret)
+    return [
+        ClusterConfig(found.name, found.args, found.key, stack_defaults.get(found.key, {}))
         for found in _check_across_clusters(checker, parsed)
     ]
-    if checker.problems:
-        raise ConfigError(checker.problems)
-    return results
 
 
 def _check_provider_key(checker: _Checker, full_key: str, key: str, raw: object, secret: bool) -> None:
@@ -695,9 +718,9 @@ def _check_provider_key(checker: _Checker, full_key: str, key: str, raw: object,
         elif not isinstance(raw, str) or not raw.strip():
             checker.add(full_key, f"expected a non-empty API key; run `{SET_API_KEY}`")
     elif key == "apiUrl":
-        if not isinstance(raw, str) or not URL_RE.match(raw):
-            shown = "[secret]" if secret else _shown(raw)
-            checker.add(full_key, f"expected an http(s) URL such as 'https://cockroachlabs.cloud', got {shown}")
+        if not isinstance(raw, str) or not URL_RE.fullmatch(raw):
+            got = "[secret]" if secret else shown(raw)
+            checker.add(full_key, f"expected an http(s) URL such as 'https://cockroachlabs.cloud', got {got}")
     elif _is_api_key_name(key):
         checker.add(full_key, f"unknown key; did you mean 'apiKey'? Run `{SET_API_KEY}`")
     else:
@@ -754,9 +777,9 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
     vault: dict[str, Any] | None = cluster.get("vault")
 
     account_id = cluster.get("account_id")
-    if isinstance(account_id, str) and cloud == "AWS" and not AWS_ACCOUNT_RE.match(account_id):
+    if isinstance(account_id, str) and cloud == "AWS" and not AWS_ACCOUNT_RE.fullmatch(account_id):
         checker.add(f"{path}.account_id", f"expected a 12-digit AWS account id, got {checker.got(account_id)}")
-    if isinstance(account_id, str) and cloud == "GCP" and not GCP_PROJECT_RE.match(account_id):
+    if isinstance(account_id, str) and cloud == "GCP" and not GCP_PROJECT_RE.fullmatch(account_id):
         checker.add(f"{path}.account_id", f"expected a GCP project id, got {checker.got(account_id)}")
 
     if regions is not None:
@@ -766,7 +789,7 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
         seen: set[str] = set()
         for index, region in enumerate(regions):
             if region in seen:
-                checker.add(f"{path}.regions[{index}]", f"regions must be unique, got {region!r} twice")
+                checker.add(f"{path}.regions[{index}]", f"regions must be unique, got {shown(region)} twice")
             seen.add(region)
 
     _check_region_names(checker, cloud, ((_map_path(f"{path}.add_regions", r), r) for r in add_regions))
@@ -774,7 +797,7 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
         if regions is not None and region in regions:
             checker.add(
                 _map_path(f"{path}.add_regions", region),
-                f"{region!r} is already a cluster region (listed in regions); remove it from add_regions",
+                f"{shown(region)} is already a cluster region (listed in regions); remove it from add_regions",
             )
 
     # With explicit regions every add_regions entry is a new region (checked just above), so a
@@ -802,8 +825,8 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
                 if region not in all_regions:
                     checker.add(
                         _map_path(map_path, region),
-                        f"{region!r} is not a cluster region (regions and add_regions: "
-                        f"{', '.join(all_regions)})",
+                        f"{shown(region)} is not a cluster region (regions and add_regions: "
+                        f"{shown_names(all_regions)})",
                     )
     # AWS: bring-your-own keys replace the component's keys, so they cover every region. GCP may
     # mix them: regions without an entry in gcp.byo_keys get keys made by the component.
@@ -812,7 +835,7 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
     if missing:
         checker.add(
             f"{path}.aws.byo_keys",
-            f"expected a key for every cluster region; missing {', '.join(missing)}",
+            f"expected a key for every cluster region; missing {shown_names(missing)}",
         )
 
     if vault is not None:
@@ -838,16 +861,16 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
         if cluster.get("region_key_generations") and key_mode != "per-region":
             checker.add(
                 f"{path}.region_key_generations",
-                f"needs aws.key_mode 'per-region' (a {key_mode!r} key rotates every region at once: "
+                f"needs aws.key_mode 'per-region' (a {shown(key_mode)} key rotates every region at once: "
                 "raise key_generation instead)",
             )
         primary = aws.get("primary_region")
         if primary is not None:
             if key_mode != "multi-region":
-                checker.add(f"{path}.aws.primary_region", f"only used with key_mode 'multi-region', got key_mode {key_mode!r}")
+                checker.add(f"{path}.aws.primary_region", f"only used with key_mode 'multi-region', got key_mode {shown(key_mode)}")
             _check_region_names(checker, cloud, [(f"{path}.aws.primary_region", primary)])
             if all_regions is not None and primary not in all_regions:
-                checker.add(f"{path}.aws.primary_region", f"expected one of the cluster regions ({', '.join(all_regions)}), got {primary!r}")
+                checker.add(f"{path}.aws.primary_region", f"expected one of the cluster regions ({shown_names(all_regions)}), got {shown(primary)}")
 
 
 def default_name(cluster_id: str) -> str:
@@ -877,7 +900,7 @@ def _check_across_clusters(checker: _Checker, parsed: list[tuple[str, dict[str, 
         if key in ids:
             checker.add(
                 f"{path}.cluster_id",
-                f"cluster {cluster_id!r} is already configured at {ids[key]}; one entry per cluster",
+                f"cluster {shown(cluster_id)} is already configured at {ids[key]}; one entry per cluster",
             )
             continue
         ids[key] = path
@@ -885,7 +908,7 @@ def _check_across_clusters(checker: _Checker, parsed: list[tuple[str, dict[str, 
         name = cluster.pop(NAME, None) or default_name(cluster_id)
         if name in names:
             how = "" if given_name else f" (derived from cluster_id); set {path}.name to a distinct name"
-            checker.add(f"{path}.name", f"resource name {name!r} is already used by {names[name]}{how}")
+            checker.add(f"{path}.name", f"resource name {shown(name)} is already used by {names[name]}{how}")
             continue
         names[name] = path
         for cloud_key, option in _UNIQUE_PER_CLOUD:
@@ -897,7 +920,7 @@ def _check_across_clusters(checker: _Checker, parsed: list[tuple[str, dict[str, 
             if seen_key in explicit:
                 checker.add(
                     f"{path}.{cloud_key}.{option}",
-                    f"{value!r} is already used by {explicit[seen_key]}; each cluster needs its own",
+                    f"{shown(value)} is already used by {explicit[seen_key]}; each cluster needs its own",
                 )
             else:
                 explicit[seen_key] = path

@@ -22,6 +22,7 @@ from typing import Any, Literal, get_args, get_origin, is_typeddict
 
 from cmek_component import args as args_module
 from cmek_component import config
+from cmek_component.manifest import SHOWN_MAX_CHARS
 from cmek_component.revoke_guard import ROTATION_KEYS
 
 OUTPUT = Path(__file__).resolve().parents[1] / "README.md"
@@ -183,6 +184,13 @@ RULES: tuple[str, ...] = (
     "object), with the closest valid key suggested: `cmek:clusters[1].aws.key_mod: unknown key; did "
     "you mean 'key_mode'?`. Keys of other namespaces (`aws:region`, `gcp:project`, `vault:address` ...) "
     "belong to their providers and are not checked here.",
+    "Identifiers (cluster ids, account and organization ids, ARNs, regions, GCP names and URIs, "
+    "service account emails, Vault names) must match their whole value in ASCII: a trailing newline "
+    "or another script's digits (full-width, Arabic-Indic ...) are refused. A `cluster_id` is accepted in its canonical "
+    "form only (8-4-4-4-12 lower-case hex digits); another spelling of the same UUID (`{…}`, "
+    "`urn:uuid:…`, 32 digits, upper case) is refused with the canonical one suggested, not "
+    "normalised.",
+    f"Values in messages are cut to {SHOWN_MAX_CHARS} characters (with their length).",
     "Types are strict. `pulumi config set --path` stores `true`/`false` as booleans and digits as "
     "numbers, so a string made of digits (an AWS `account_id`, a tag value) must be set with "
     "`pulumi config set --path --type string ...` or quoted in the stack file; a number written in "

@@ -196,3 +196,17 @@ def test_the_environment_supplies_key_and_url_when_stack_config_does_not(
 
     assert outs["status"] == "ENABLED"
     assert activation_stack.sim.requests[0].role == "CLUSTER_ADMIN"
+
+
+def test_check_through_the_plugin_host_refuses_a_region_with_a_trailing_newline(
+    provider_host_factory: Callable[..., ProviderHost],
+) -> None:
+    host = provider_host_factory()
+    host.configure({})
+    props = activation_props(seeds.AWS_SINGLE)
+    [region_spec] = props["region_specs"]
+    news = {**props, "region_specs": [{**region_spec, "region": "us-east-1\n"}]}
+
+    check = host.check({}, news)
+
+    assert ("region_specs", "region_specs[0].region: expected an AWS region name such as 'us-east-1', got 'us-east-1\\n'") in check.failures

@@ -24,6 +24,7 @@ from cmek_component import ClusterCmek, policies
 from cmek_component.cloud_api import CloudApiClient
 from cmek_component.manifest import SpecProblems
 from cmek_component.simulator import SEED_API_KEY, SimulatorServer, seeds
+from tests.support.digits import full_width
 from tests.support.pulumi_fixtures import RecordedResource, Recorder, RecordingMonitor
 
 CLUSTER_ID = "b23eaee4-e12c-4288-95db-3e81ee22d2ea"
@@ -665,7 +666,7 @@ def test_facts_read_from_the_simulator_build_the_trust_policy_and_region_specs(
         ({"regions": ["us-east1"]}, "regions[0]: expected an AWS region name such as 'us-east-1', got 'us-east1'; did you mean 'us-east-1'?"),
         ({"add_regions": {"ap-south-1": 2}}, "add_regions.ap-south-1: expected a node count of at least 3, got 2"),
         ({"account_id": "crl-prod"}, "account_id: expected a 12-digit AWS account id, got 'crl-prod'"),
-        ({"cluster_id": "prod"}, "cluster_id: expected a CockroachDB Cloud cluster id (a UUID), got 'prod'"),
+        ({"cluster_id": "prod"}, "cluster_id: expected a CockroachDB Cloud cluster id: a UUID in canonical form, 8-4-4-4-12 lower-case hex digits as in the cluster's URL (such as 8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f), got 'prod'"),
         ({"colud": "AWS"}, "colud: expected one of the arguments"),
     ],
 )
@@ -683,3 +684,35 @@ def test_several_problems_are_reported_together_and_nothing_is_registered(run: C
     recorder = run.recorders[-1]  # type: ignore[attr-defined]
     assert recorder.new == []
     assert recorder.resources() == []
+
+
+# --------------------------------------------------------------------------------------------
+# Identifiers, bounds and arguments the component cannot use
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"account_id": CRDB_ACCOUNT + "\n"}, f"account_id: expected a 12-digit AWS account id, got '{CRDB_ACCOUNT}\\n'"),
+        ({"account_id": full_width("123456789012")}, f"account_id: expected a 12-digit AWS account id, got {full_width('123456789012')!r}"),
+        ({"regions": ["us-east-1\n"]}, "regions[0]: expected an AWS region name such as 'us-east-1', got 'us-east-1\\n'"),
+        ({"aws": {"byo_keys": {**BYO, "us-west-2": BYO["us-west-2"] + "\n"}}},
+         f"aws.byo_keys.us-west-2: expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got {BYO['us-west-2'] + chr(10)!r}"),
+        ({"cluster_id": "urn:uuid:" + CLUSTER_ID}, "cluster_id: expected a CockroachDB Cloud cluster id: a UUID in canonical form"),
+    ],
+    ids=["account-newline", "account-full-width", "region-newline", "byo-key-newline", "cluster-id-urn"],
+)
+def test_identifiers_are_matched_whole_and_ascii_only(run: Callable[..., Run], overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(SpecProblems) as raised:
+        run(**overrides)
+
+    assert any(str(problem).startswith(message) for problem in raised.value.problems), raised.value.problems
+    assert run.recorders[-1].resources() == []  # type: ignore[attr-defined]
+
+
+def test_a_trailing_newline_never_reaches_the_trust_policy(run: Callable[..., Run]) -> None:
+    with pytest.raises(SpecProblems):
+        run(account_id=CRDB_ACCOUNT + "\n")
+
+    assert not [r for r in run.recorders[-1].resources() if r.type == ROLE]  # type: ignore[attr-defined]

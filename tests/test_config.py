@@ -18,6 +18,7 @@ from cmek_component.args import (
     VaultKeyOptions,
 )
 from cmek_component.config import ConfigError, cluster_fields, parse_stack_config, schema_fields
+from tests.support.digits import arabic_indic, full_width
 
 CLUSTER_KEYS = ", ".join(cluster_fields())
 AWS_KEYS = ", ".join(schema_fields(AwsKeyOptions))
@@ -178,7 +179,7 @@ def test_every_key_of_the_component_args_is_accepted() -> None:
         ({"regions": "us-east-1"}, "cmek:clusters[0].regions: expected a list of strings, got 'us-east-1'"),
         ({"cloud": "aws"}, "cmek:clusters[0].cloud: expected one of 'AWS', 'GCP', got 'aws'; did you mean 'AWS'?"),
         ({"cloud": "AZURE"}, "cmek:clusters[0].cloud: expected one of 'AWS', 'GCP', got 'AZURE'"),
-        ({"cluster_id": "my-cluster"}, "cmek:clusters[0].cluster_id: expected a CockroachDB Cloud cluster id (a UUID from the cluster's URL), got 'my-cluster'"),
+        ({"cluster_id": "my-cluster"}, "cmek:clusters[0].cluster_id: expected a CockroachDB Cloud cluster id: a UUID in canonical form, 8-4-4-4-12 lower-case hex digits as in the cluster's URL (such as 8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f), got 'my-cluster'"),
         ({"add_regions": {"ap-south-1": 1}}, 'cmek:clusters[0].add_regions["ap-south-1"]: expected an integer >= 3, got 1'),
         ({"add_regions": ["ap-south-1"]}, "cmek:clusters[0].add_regions: expected a map of string to integer, got ['ap-south-1']"),
         ({"aws": {"key_mode": "multiregion"}}, "cmek:clusters[0].aws.key_mode: expected one of 'multi-region', 'per-region', 'single', got 'multiregion'; did you mean 'multi-region'?"),
@@ -219,7 +220,7 @@ def test_gcp_protection_level_suggests_the_right_case_and_gcp_byo_key_drops_vers
 
     assert found[0] == "cmek:clusters[0].gcp.protection_level: expected one of 'SOFTWARE', 'HSM', got 'hsm'; did you mean 'HSM'?"
     assert found[1].startswith('cmek:clusters[0].gcp.byo_keys["us-east1"]: expected a Cloud KMS crypto key name without a version')
-    assert "; drop the /cryptoKeyVersions/<n> suffix, got" in found[1]
+    assert found[1].endswith("/cryptoKeyVersions/1'; drop the /cryptoKeyVersions/<n> suffix")
     assert len(found) == 2
 
 
@@ -503,3 +504,95 @@ def test_gcp_byo_keys_may_cover_only_some_regions() -> None:
     uri = "projects/keys-proj/locations/us-east1/keyRings/crdb/cryptoKeys/own"
     [parsed] = parse_stack_config(stack(gcp_cluster(gcp={"byo_keys": {"us-east1": uri}})))
     assert parsed.args["gcp"]["byo_keys"] == {"us-east1": uri}
+
+
+# ---------------------------------------------------------------------------------------------
+# Identifiers match whole strings, ASCII only (no trailing newline, no other scripts' digits)
+# ---------------------------------------------------------------------------------------------
+
+FULL_WIDTH_ACCOUNT = full_width("548012347802")  # 548012347802 in full-width digits
+ARABIC_INDIC_ACCOUNT = arabic_indic("548012347802")  # the same in Arabic-Indic digits
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "value"),
+    [
+        ({"account_id": "548012347802\n"}, "account_id", "548012347802\n"),
+        ({"account_id": FULL_WIDTH_ACCOUNT}, "account_id", FULL_WIDTH_ACCOUNT),
+        ({"account_id": ARABIC_INDIC_ACCOUNT}, "account_id", ARABIC_INDIC_ACCOUNT),
+        ({"cluster_id": AWS_ID + "\n"}, "cluster_id", AWS_ID + "\n"),
+        ({"regions": ["eu-west-1", "us-east-1\n", "us-west-2"]}, "regions[1]", "us-east-1\n"),
+        ({"aws": {"byo_keys": dict.fromkeys(["eu-west-1", "us-east-1", "us-west-2"], KEY_ARN + "\n")}}, 'aws.byo_keys["eu-west-1"]', KEY_ARN + "\n"),
+        ({"aws": {"admin_principals": ["arn:aws:iam::111122223333:root\n"]}}, "aws.admin_principals[0]", "arn:aws:iam::111122223333:root\n"),
+        ({"aws": {"role_name": "crdb-cmek\n"}}, "aws.role_name", "crdb-cmek\n"),
+        ({"aws": {"alias": "alias/crdb\n"}}, "aws.alias", "alias/crdb\n"),
+        ({"name": "payments\n"}, "name", "payments\n"),
+    ],
+    ids=["account-newline", "account-full-width", "account-arabic-indic", "cluster-id-newline", "region-newline",
+         "byo-key-newline", "admin-principal-newline", "role-name-newline", "alias-newline", "name-newline"],
+)
+def test_aws_identifiers_must_match_the_whole_value_in_ascii(overrides: dict[str, Any], key: str, value: str) -> None:
+    found = [p for p in problems(stack(aws_cluster(**overrides))) if p.startswith(f"cmek:clusters[0].{key}: ")]
+
+    assert len(found) == 1, found
+    assert f"got {value!r}" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "value"),
+    [
+        ({"account_id": "crl-prod-9kd\n"}, "account_id", "crl-prod-9kd\n"),
+        ({"gcp": {"project": "customer-kms\n"}}, "gcp.project", "customer-kms\n"),
+        ({"gcp": {"byo_keys": {"us-east1": GCP_KEY + "\n"}}}, 'gcp.byo_keys["us-east1"]', GCP_KEY + "\n"),
+        ({"gcp": {"key_ring_name": "crdb\n"}}, "gcp.key_ring_name", "crdb\n"),
+        ({"gcp": {"service_account_id": "crdb-cmek-sa\n"}}, "gcp.service_account_id", "crdb-cmek-sa\n"),
+        ({"gcp": {"rotation_period": "7776000s\n"}}, "gcp.rotation_period", "7776000s\n"),
+        ({"gcp": {"rotation_period": full_width("7776000s")}}, "gcp.rotation_period", full_width("7776000s")),
+    ],
+    ids=["account-newline", "project-newline", "byo-key-newline", "key-ring-newline", "service-account-newline",
+         "rotation-newline", "rotation-full-width"],
+)
+def test_gcp_names_and_uris_must_match_the_whole_value_in_ascii(overrides: dict[str, Any], key: str, value: str) -> None:
+    found = [p for p in problems(stack(gcp_cluster(**overrides))) if p.startswith(f"cmek:clusters[0].{key}: ")]
+
+    assert len(found) == 1, found
+    assert f"got {value!r}" in found[0]
+
+
+def test_an_api_url_with_a_trailing_newline_is_refused() -> None:
+    assert problems(stack(aws_cluster(), cockroach__apiUrl="https://cockroachlabs.cloud\n")) == [
+        "cockroach:apiUrl: expected an http(s) URL such as 'https://cockroachlabs.cloud', got 'https://cockroachlabs.cloud\\n'"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Cluster ids: the canonical form only
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["{" + AWS_ID + "}", "urn:uuid:" + AWS_ID, AWS_ID.replace("-", ""), AWS_ID.upper()],
+    ids=["braces", "urn", "32-hex-digits", "upper-case"],
+)
+def test_other_spellings_of_a_cluster_id_are_refused_with_the_canonical_one_suggested(spelling: str) -> None:
+    assert problems(stack(aws_cluster(cluster_id=spelling))) == [
+        "cmek:clusters[0].cluster_id: expected a CockroachDB Cloud cluster id: a UUID in canonical form, "
+        "8-4-4-4-12 lower-case hex digits as in the cluster's URL (such as 8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f), "
+        f"got {spelling!r}; did you mean {AWS_ID!r}?"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Long values
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_long_value_is_cut_in_the_message() -> None:
+    long_name = "x" * 100_000
+
+    [message] = problems(stack(gcp_cluster(gcp={"display_name": long_name})))
+
+    assert message.startswith("cmek:clusters[0].gcp.display_name: expected 1-100 characters, not only spaces, got 'xxx")
+    assert message.endswith("... (100000 characters)")
+    assert len(message) < 300

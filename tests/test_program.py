@@ -765,3 +765,8 @@ def test_a_revoking_cluster_without_a_record_gets_a_warning(
         for w in warnings
     ), warnings
     assert run.activation("analytics")["revoke"] is True
+
+
+# ---------------------------------------------------------------------------------------------
+# The example stacks, the outputs, secret configuration and checks before anything is declared
+# ---------------------------------------------------------------------------------------------
