@@ -7,6 +7,7 @@ without this module knowing Pulumi's types.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,19 @@ from cmek_component.manifest import (
 
 DEFAULT_WAIT_TIMEOUT_SECONDS = 7200
 DEFAULT_IAM_PROPAGATION_TIMEOUT_SECONDS = 600
+MAX_WAIT_TIMEOUT_SECONDS = 7 * 24 * 3600
+"""Upper bound of ``wait_timeout_seconds``: one week. CMEK operations take minutes (an added
+region: up to a few hours); a longer wait only keeps ``pulumi up`` hanging, and running it
+again resumes the wait anyway."""
+MAX_IAM_PROPAGATION_TIMEOUT_SECONDS = 24 * 3600
+"""Upper bound of ``iam_propagation_timeout_seconds``: one day. IAM and KMS grants propagate in
+seconds to minutes (GCP documents up to 7 minutes, usually much less); an error that lasts a
+day is a missing grant, not propagation."""
+TIMEOUT_LIMITS: dict[str, int] = {
+    "wait_timeout_seconds": MAX_WAIT_TIMEOUT_SECONDS,
+    "iam_propagation_timeout_seconds": MAX_IAM_PROPAGATION_TIMEOUT_SECONDS,
+}
+"""Each wait limit and its upper bound (seconds)."""
 MIN_REGION_NODES = 3
 
 INPUT_DEFAULTS: dict[str, Any] = {
@@ -141,6 +155,20 @@ class ActivationInputs:
         }
 
 
+def timeout_problem(name: str, value: object) -> Problem | None:
+    """Checks a wait limit: a finite number of seconds above 0 and at most its bound
+    (:data:`TIMEOUT_LIMITS`); NaN and infinity are refused (a wait that never ends)."""
+    limit = TIMEOUT_LIMITS[name]
+    if (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and (not isinstance(value, float) or math.isfinite(value))
+        and 0 < value <= limit
+    ):
+        return None
+    return Problem(name, f"expected a number of seconds greater than 0 and at most {limit}, got {shown(value)}")
+
+
 def input_problems(props: Mapping[str, Any], is_unknown: IsUnknown = _never_unknown) -> list[Problem]:
     """Problems with one set of inputs (defaults already applied); unknown values pass."""
     problems: list[Problem] = []
@@ -158,12 +186,13 @@ def input_problems(props: Mapping[str, Any], is_unknown: IsUnknown = _never_unkn
     revoke = props.get("revoke")
     if not is_unknown(revoke) and not isinstance(revoke, bool):
         problems.append(Problem("revoke", f"expected true or false, got {shown(revoke)}"))
-    for name in ("wait_timeout_seconds", "iam_propagation_timeout_seconds"):
+    for name in TIMEOUT_LIMITS:
         value = props.get(name)
         if is_unknown(value):
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            problems.append(Problem(name, f"expected a number of seconds greater than 0, got {shown(value)}"))
+        problem = timeout_problem(name, value)
+        if problem:
+            problems.append(problem)
     return problems
 
 

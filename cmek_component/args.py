@@ -222,10 +222,14 @@ class ActivationOptions(TypedDict, total=False):
     """Wait limits of the activation."""
 
     wait_timeout_seconds: int
-    """How long to wait for ENABLED after an enable, rotation or added region. Default 7200."""
+    """How long to wait for ENABLED after an enable, rotation or added region, 1-604800 (one
+    week: CMEK operations take minutes, an added region up to a few hours, and running
+    ``pulumi up`` again resumes the wait). Default 7200."""
 
     iam_propagation_timeout_seconds: int
-    """How long a KMS/IAM permission error is treated as IAM propagation and retried. Default 600."""
+    """How long a KMS/IAM permission error is treated as IAM propagation and retried, 1-86400
+    (one day: grants propagate in seconds to minutes; an error that lasts longer is a missing
+    grant). Default 600."""
 
 
 class ClusterCmekArgs(TypedDict):
@@ -256,12 +260,14 @@ class ClusterCmekArgs(TypedDict):
     and the activation adds them with one ``PATCH cluster``. Default: none."""
 
     key_generation: NotRequired[int]
-    """Generation of the keys, starting at 1 (default). Raising it makes new keys (the old ones
-    stay, retained) and rotates every region to them."""
+    """Generation of the keys, starting at 1 (default), at most 100. Raising it makes new keys
+    (the old ones stay, retained) and rotates every region to them. The bound: every generation
+    stays declared, so generation ``n`` means ``n`` keys per region; 100 is a monthly rotation
+    for eight years."""
 
     region_key_generations: NotRequired[dict[str, int]]
-    """Per-region override of ``key_generation`` (``per-region`` and GCP modes): rotates only
-    those regions."""
+    """Per-region override of ``key_generation`` (``per-region`` and GCP modes), 1-100 like it:
+    rotates only those regions."""
 
     rotation_trigger: NotRequired[str]
     """Any string; changing it re-wraps every region with its current key (the documented way

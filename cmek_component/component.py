@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pulumi
 
+from .activation_inputs import TIMEOUT_LIMITS, timeout_problem
 from .args import ActivationOptions, AwsKeyOptions, ClusterCmekArgs, GcpKeyOptions
 from .cloud_keys import ClusterFacts, DeclaredKeys
 from .manifest import (
@@ -30,6 +31,7 @@ from .manifest import (
     SpecProblems,
     cluster_id_problem,
     cmek_config_document,
+    generation_problem,
     is_whole_number,
     key_type_for_cloud,
     parse_region_specs,
@@ -142,9 +144,9 @@ def validate_args(args: Mapping[str, Any]) -> list[Problem]:
                     problems.append(
                         Problem(f"add_regions.{region}", f"expected a node count of at least {MIN_REGION_NODES}, got {shown(nodes)}")
                     )
-    generation = args.get("key_generation", 1)
-    if not is_whole_number(generation) or generation < 1:
-        problems.append(Problem("key_generation", f"expected a whole number of at least 1, got {shown(generation)}"))
+    problem = generation_problem("key_generation", args.get("key_generation", 1))
+    if problem:
+        problems.append(problem)
     per_region = args.get("region_key_generations")
     if per_region is not None and not isinstance(per_region, Mapping):
         problems.append(
@@ -166,8 +168,13 @@ def validate_args(args: Mapping[str, Any]) -> list[Problem]:
                     problems.append(
                         Problem(f"activation.{key}", f"expected one of {', '.join(ACTIVATION_OPTION_NAMES)}, got {shown(key)}")
                     )
-                elif not is_whole_number(value) or value <= 0:
-                    problems.append(Problem(f"activation.{key}", f"expected a whole number of seconds above 0, got {shown(value)}"))
+                elif key in TIMEOUT_LIMITS and (not is_whole_number(value) or timeout_problem(key, value)):
+                    problems.append(
+                        Problem(
+                            f"activation.{key}",
+                            f"expected a whole number of seconds from 1 to {TIMEOUT_LIMITS[key]}, got {shown(value)}",
+                        )
+                    )
     for name in ("aws", "gcp"):
         if args.get(name) is not None and not isinstance(args.get(name), Mapping):
             problems.append(Problem(name, f"expected a mapping of {name.upper()} options, got {shown(args.get(name))}"))

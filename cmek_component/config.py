@@ -35,6 +35,7 @@ import dataclasses
 import difflib
 import functools
 import json
+import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -51,6 +52,10 @@ from typing import (
 )
 
 from cmek_component import vault_rules
+from cmek_component.activation_inputs import (
+    MAX_IAM_PROPAGATION_TIMEOUT_SECONDS,
+    MAX_WAIT_TIMEOUT_SECONDS,
+)
 from cmek_component.args import AwsKeyOptions, ClusterCmekArgs, GcpKeyOptions
 from cmek_component.manifest import (
     AWS_ACCOUNT_RE,
@@ -62,6 +67,7 @@ from cmek_component.manifest import (
     CLUSTER_ID_RE,
     GCP_KEY_URI_FORM,
     GCP_KEY_URI_RE,
+    MAX_KEY_GENERATION,
     Problem,
     SpecProblems,
     canonical_cluster_id,
@@ -335,14 +341,17 @@ def _map_path(path: str, key: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 INT_RANGES: dict[str, tuple[int, int | None]] = {
-    "key_generation": (1, None),
-    "region_key_generations.*": (1, None),
+    "key_generation": (1, MAX_KEY_GENERATION),
+    "region_key_generations.*": (1, MAX_KEY_GENERATION),
     "add_regions.*": (3, None),
     "aws.deletion_window_in_days": (7, 30),
-    "activation.wait_timeout_seconds": (1, None),
-    "activation.iam_propagation_timeout_seconds": (1, None),
+    "activation.wait_timeout_seconds": (1, MAX_WAIT_TIMEOUT_SECONDS),
+    "activation.iam_propagation_timeout_seconds": (1, MAX_IAM_PROPAGATION_TIMEOUT_SECONDS),
     "vault.credentials_version": (1, None),
 }
+"""Integer ranges by schema path. Upper bounds: ``manifest.MAX_KEY_GENERATION`` (every
+generation stays declared) and ``activation_inputs.MAX_WAIT_TIMEOUT_SECONDS`` /
+``MAX_IAM_PROPAGATION_TIMEOUT_SECONDS`` (their docstrings give the reasons)."""
 
 
 def _no_hint(_value: str) -> str:
@@ -546,6 +555,9 @@ class _Checker:
     def _check_int(self, value: object, path: str, schema_path: str) -> Any:
         low, high = int_range(schema_path)
         expected = int_form(schema_path)
+        if isinstance(value, float) and not math.isfinite(value):
+            self.add(path, f"expected {expected}, got {self.got(value)} (not a finite number)")
+            return _INVALID
         if isinstance(value, int) and not isinstance(value, bool):
             if (low is None or value >= low) and (high is None or value <= high):
                 return value
@@ -599,11 +611,29 @@ class _Checker:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _LongInteger:
+    """An integer in JSON text too long for Python to convert (more than 4300 digits): no key
+    accepts it, and the message names its length instead of failing on it."""
+
+    digits: int
+
+    def __repr__(self) -> str:
+        return f"an integer of {self.digits} digits"
+
+
+def _parse_int(text: str) -> int | _LongInteger:
+    try:
+        return int(text)
+    except ValueError:
+        return _LongInteger(len(text.lstrip("-")))
+
+
 def _decode(value: object) -> object:
     """Structured values arrive as JSON text; anything that is not JSON stays the raw string."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return json.loads(value, parse_int=_parse_int)
         except ValueError:
             return value
     return value

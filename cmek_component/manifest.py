@@ -72,6 +72,13 @@ CLUSTER_ID_FORM = (
     "as in the cluster's URL (such as 8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f)"
 )
 
+MAX_KEY_GENERATION = 100
+"""Upper bound of ``key_generation`` and of each ``region_key_generations`` value. Every
+generation stays declared (data written with an old key needs it forever), so generation ``n``
+means ``n`` keys per region (plus aliases, replicas or grants): 100 generations is a rotation
+every month for eight years, or every year for a century, and already 600 keys for a
+six-region cluster. Larger values are refused at once instead of planning thousands of keys."""
+
 
 # --------------------------------------------------------------------------------------------
 # Values in messages
@@ -430,13 +437,26 @@ class KeyGenerations:
         return self.overrides.get(region, self.base)
 
 
+GENERATION_RULE = f"expected a whole number from 1 to {MAX_KEY_GENERATION}"
+"""The rule of ``key_generation`` and ``region_key_generations`` values (see :data:`MAX_KEY_GENERATION`)."""
+
+
+def generation_problem(field: str, value: object) -> Problem | None:
+    """Checks one key generation: a whole number from 1 to :data:`MAX_KEY_GENERATION`."""
+    if is_whole_number(value) and 1 <= value <= MAX_KEY_GENERATION:  # type: ignore[operator]
+        return None
+    return Problem(field, f"{GENERATION_RULE} (every generation stays declared), got {shown(value)}")
+
+
 def key_generations(args: Mapping[str, Any], regions: Sequence[str]) -> KeyGenerations:
-    """Reads the key generations: ``key_generation`` a whole number >= 1 (default 1), and
-    ``region_key_generations`` a mapping of cluster region -> whole number >= 1."""
+    """Reads the key generations: ``key_generation`` a whole number from 1 to
+    :data:`MAX_KEY_GENERATION` (default 1), and ``region_key_generations`` a mapping of cluster
+    region -> whole number in the same range."""
     problems: list[Problem] = []
     base = args.get("key_generation", 1)
-    if not is_whole_number(base) or base < 1:
-        problems.append(Problem("key_generation", f"expected a whole number of at least 1, got {shown(base)}"))
+    problem = generation_problem("key_generation", base)
+    if problem:
+        problems.append(problem)
         base = 1
     raw = args.get("region_key_generations") or {}
     overrides: dict[str, int] = {}
@@ -449,8 +469,10 @@ def key_generations(args: Mapping[str, Any], regions: Sequence[str]) -> KeyGener
         where = f"region_key_generations.{region}"
         if region not in regions:
             problems.append(Problem(where, f"expected a cluster region as key ({shown_names(regions)}), got {shown(region)}"))
-        elif not is_whole_number(value) or value < 1:
-            problems.append(Problem(where, f"expected a whole number of at least 1, got {shown(value)}"))
+            continue
+        problem = generation_problem(where, value)
+        if problem:
+            problems.append(problem)
         else:
             overrides[region] = value
     return KeyGenerations(base=base, overrides=overrides, raw_overrides=raw, problems=problems)

@@ -22,7 +22,11 @@ from typing import Any, Literal, get_args, get_origin, is_typeddict
 
 from cmek_component import args as args_module
 from cmek_component import config
-from cmek_component.manifest import SHOWN_MAX_CHARS
+from cmek_component.activation_inputs import (
+    MAX_IAM_PROPAGATION_TIMEOUT_SECONDS,
+    MAX_WAIT_TIMEOUT_SECONDS,
+)
+from cmek_component.manifest import MAX_KEY_GENERATION, SHOWN_MAX_CHARS
 from cmek_component.revoke_guard import ROTATION_KEYS
 
 OUTPUT = Path(__file__).resolve().parents[1] / "README.md"
@@ -179,7 +183,7 @@ def section(title: str, intro: str, rows: list[str]) -> str:
 
 RULES: tuple[str, ...] = (
     "Every problem is reported at once, before any resource is declared, each line naming the full "
-    "key, the rule and the value: `cmek:clusters[0].key_generation: expected an integer >= 1, got 'two'`.",
+    "key, the rule and the value: `cmek:clusters[0].key_generation: expected an integer from 1 to 100, got 'two'`.",
     "Unknown keys are refused anywhere (`cmek:*`, `cockroach:*`, `cmek-vault:*` and inside every "
     "object), with the closest valid key suggested: `cmek:clusters[1].aws.key_mod: unknown key; did "
     "you mean 'key_mode'?`. Keys of other namespaces (`aws:region`, `gcp:project`, `vault:address` ...) "
@@ -190,7 +194,11 @@ RULES: tuple[str, ...] = (
     "form only (8-4-4-4-12 lower-case hex digits); another spelling of the same UUID (`{…}`, "
     "`urn:uuid:…`, 32 digits, upper case) is refused with the canonical one suggested, not "
     "normalised.",
-    f"Values in messages are cut to {SHOWN_MAX_CHARS} characters (with their length).",
+    f"Bounds: `key_generation` and `region_key_generations` values 1-{MAX_KEY_GENERATION} "
+    "(every generation stays declared), `activation.wait_timeout_seconds` 1-"
+    f"{MAX_WAIT_TIMEOUT_SECONDS} (one week), `activation.iam_propagation_timeout_seconds` "
+    f"1-{MAX_IAM_PROPAGATION_TIMEOUT_SECONDS} (one day); numbers must be finite. Values in "
+    f"messages are cut to {SHOWN_MAX_CHARS} characters (with their length).",
     "Types are strict. `pulumi config set --path` stores `true`/`false` as booleans and digits as "
     "numbers, so a string made of digits (an AWS `account_id`, a tag value) must be set with "
     "`pulumi config set --path --type string ...` or quoted in the stack file; a number written in "

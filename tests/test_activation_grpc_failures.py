@@ -198,15 +198,16 @@ def test_the_environment_supplies_key_and_url_when_stack_config_does_not(
     assert activation_stack.sim.requests[0].role == "CLUSTER_ADMIN"
 
 
-def test_check_through_the_plugin_host_refuses_a_region_with_a_trailing_newline(
+def test_check_through_the_plugin_host_refuses_a_region_with_a_trailing_newline_and_an_endless_wait(
     provider_host_factory: Callable[..., ProviderHost],
 ) -> None:
     host = provider_host_factory()
     host.configure({})
     props = activation_props(seeds.AWS_SINGLE)
     [region_spec] = props["region_specs"]
-    news = {**props, "region_specs": [{**region_spec, "region": "us-east-1\n"}]}
+    news = {**props, "region_specs": [{**region_spec, "region": "us-east-1\n"}], "wait_timeout_seconds": float("inf")}
 
     check = host.check({}, news)
 
     assert ("region_specs", "region_specs[0].region: expected an AWS region name such as 'us-east-1', got 'us-east-1\\n'") in check.failures
+    assert ("wait_timeout_seconds", "wait_timeout_seconds: expected a number of seconds greater than 0 and at most 604800, got inf") in check.failures

@@ -113,7 +113,7 @@ def test_check_names_field_rule_and_value() -> None:
     assert any(m.startswith("region_specs[1].region: regions must be unique") for m in text)
     assert any(m.startswith("region_specs[1].key_spec.auth_principal: expected an IAM role ARN") for m in text)
     assert "revoke: expected true or false, got 'yes'" in text
-    assert "wait_timeout_seconds: expected a number of seconds greater than 0, got 0" in text
+    assert "wait_timeout_seconds: expected a number of seconds greater than 0 and at most 604800, got 0" in text
 
 
 @pytest.mark.parametrize(
@@ -144,6 +144,25 @@ def test_check_accepts_the_canonical_cluster_id_only(spelling: str) -> None:
     assert messages(check_problems({}, props(cluster_id=spelling))) == [
         "cluster_id: expected a CockroachDB Cloud cluster id: a UUID in canonical form, 8-4-4-4-12 lower-case hex "
         f"digits as in the cluster's URL (such as 8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f), got {spelling!r}; did you mean {CID!r}?"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("wait_timeout_seconds", float("nan"), "nan"),
+        ("wait_timeout_seconds", float("inf"), "inf"),
+        ("wait_timeout_seconds", 7 * 24 * 3600 + 1, "604801"),
+        ("iam_propagation_timeout_seconds", float("-inf"), "-inf"),
+        ("iam_propagation_timeout_seconds", 10**4999, "an integer of about 5000 digits"),
+    ],
+    ids=["nan", "infinity", "above-one-week", "minus-infinity", "5000-digits"],
+)
+def test_check_refuses_wait_limits_that_never_end(name: str, value: float, shown: str) -> None:
+    limit = {"wait_timeout_seconds": 604800, "iam_propagation_timeout_seconds": 86400}[name]
+
+    assert messages(check_problems({}, props(**{name: value}))) == [
+        f"{name}: expected a number of seconds greater than 0 and at most {limit}, got {shown}"
     ]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -662,7 +663,7 @@ def test_facts_read_from_the_simulator_build_the_trust_policy_and_region_specs(
         ({"aws": {"role_path": "crdb"}}, "aws.role_path: expected '/' or '/<segments>/' (at most 512 characters), got 'crdb'"),
         ({"region_key_generations": {"us-east-1": 2}}, "region_key_generations: only applies with aws.key_mode 'per-region'"),
         ({"aws": {"key_mode": "per-region"}, "region_key_generations": {"ap-south-1": 2}}, "region_key_generations.ap-south-1: expected a cluster region as key"),
-        ({"key_generation": 0}, "key_generation: expected a whole number of at least 1, got 0"),
+        ({"key_generation": 0}, "key_generation: expected a whole number from 1 to 100 (every generation stays declared), got 0"),
         ({"regions": ["us-east1"]}, "regions[0]: expected an AWS region name such as 'us-east-1', got 'us-east1'; did you mean 'us-east-1'?"),
         ({"add_regions": {"ap-south-1": 2}}, "add_regions.ap-south-1: expected a node count of at least 3, got 2"),
         ({"account_id": "crl-prod"}, "account_id: expected a 12-digit AWS account id, got 'crl-prod'"),
@@ -716,3 +717,30 @@ def test_a_trailing_newline_never_reaches_the_trust_policy(run: Callable[..., Ru
         run(account_id=CRDB_ACCOUNT + "\n")
 
     assert not [r for r in run.recorders[-1].resources() if r.type == ROLE]  # type: ignore[attr-defined]
+
+
+def test_a_huge_key_generation_is_refused_at_once(run: Callable[..., Run]) -> None:
+    started = time.monotonic()
+    with pytest.raises(SpecProblems) as raised:
+        run(key_generation=10**30)
+
+    assert time.monotonic() - started < 5
+    assert [str(p) for p in raised.value.problems] == [
+        "key_generation: expected a whole number from 1 to 100 (every generation stays declared), got an integer of about 31 digits"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("activation", "message"),
+    [
+        ({"wait_timeout_seconds": 10**400}, "activation.wait_timeout_seconds: expected a whole number of seconds from 1 to 604800, got an integer of about 401 digits"),
+        ({"iam_propagation_timeout_seconds": 86401}, "activation.iam_propagation_timeout_seconds: expected a whole number of seconds from 1 to 86400, got 86401"),
+    ],
+    ids=["huge-wait", "iam-above-one-day"],
+)
+def test_wait_limits_are_bounded_before_any_resource(run: Callable[..., Run], activation: dict[str, Any], message: str) -> None:
+    with pytest.raises(SpecProblems) as raised:
+        run(activation=activation)
+
+    assert [str(p) for p in raised.value.problems] == [message]
+    assert run.recorders[-1].resources() == []  # type: ignore[attr-defined]

@@ -172,9 +172,9 @@ def test_every_key_of_the_component_args_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"key_generation": "two"}, "cmek:clusters[0].key_generation: expected an integer >= 1, got 'two'"),
-        ({"key_generation": 0}, "cmek:clusters[0].key_generation: expected an integer >= 1, got 0"),
-        ({"key_generation": "2"}, "cmek:clusters[0].key_generation: expected an integer >= 1, got '2' (a string: write the number without quotes)"),
+        ({"key_generation": "two"}, "cmek:clusters[0].key_generation: expected an integer from 1 to 100, got 'two'"),
+        ({"key_generation": 0}, "cmek:clusters[0].key_generation: expected an integer from 1 to 100, got 0"),
+        ({"key_generation": "2"}, "cmek:clusters[0].key_generation: expected an integer from 1 to 100, got '2' (a string: write the number without quotes)"),
         ({"revoke": "yes"}, "cmek:clusters[0].revoke: expected true or false, got 'yes'"),
         ({"regions": "us-east-1"}, "cmek:clusters[0].regions: expected a list of strings, got 'us-east-1'"),
         ({"cloud": "aws"}, "cmek:clusters[0].cloud: expected one of 'AWS', 'GCP', got 'aws'; did you mean 'AWS'?"),
@@ -186,7 +186,7 @@ def test_every_key_of_the_component_args_is_accepted() -> None:
         ({"aws": {"deletion_window_in_days": 45}}, "cmek:clusters[0].aws.deletion_window_in_days: expected an integer from 7 to 30, got 45"),
         ({"aws": {"alias": "alias/aws/ebs"}}, "cmek:clusters[0].aws.alias: expected 'alias/<name>' with at most 256 characters of a-zA-Z0-9:/_-, not starting with 'alias/aws/' (reserved for AWS managed keys), got 'alias/aws/ebs'"),
         ({"aws": {"tags": {"team": 7}}}, 'cmek:clusters[0].aws.tags["team"]: expected a string, got 7 (a number: quote it in the stack file, or set it with `pulumi config set --path --type string`)'),
-        ({"activation": {"wait_timeout_seconds": True}}, "cmek:clusters[0].activation.wait_timeout_seconds: expected an integer >= 1, got True"),
+        ({"activation": {"wait_timeout_seconds": True}}, "cmek:clusters[0].activation.wait_timeout_seconds: expected an integer from 1 to 604800, got True"),
         ({"aws": "multi-region"}, f"cmek:clusters[0].aws: expected an object with keys {AWS_KEYS}, got 'multi-region'"),
         ({"vault": {"credentials_version": 0}}, "cmek:clusters[0].vault.credentials_version: expected an integer >= 1, got 0"),
         ({"vault": {"protection": "HSM"}}, "cmek:clusters[0].vault.protection: expected one of 'hsm', 'software', got 'HSM'; did you mean 'hsm'?"),
@@ -445,7 +445,7 @@ def test_every_problem_is_reported_at_once_in_one_readable_error() -> None:
     assert str(caught.value).splitlines() == [
         "invalid stack configuration (3 problems; see README.md, Configuration reference):",
         "  cmek:apikey: the CockroachDB Cloud API key is not project configuration; remove this key and run `pulumi config set --secret cockroach:apiKey <key>`",
-        "  cmek:clusters[0].key_generation: expected an integer >= 1, got 'two'",
+        "  cmek:clusters[0].key_generation: expected an integer from 1 to 100, got 'two'",
         "  cmek:clusters[1].cluster_id: required key is missing (string)",
     ]
     assert isinstance(caught.value, ValueError)
@@ -580,6 +580,46 @@ def test_other_spellings_of_a_cluster_id_are_refused_with_the_canonical_one_sugg
         "cmek:clusters[0].cluster_id: expected a CockroachDB Cloud cluster id: a UUID in canonical form, "
         "8-4-4-4-12 lower-case hex digits as in the cluster's URL (such as 8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f), "
         f"got {spelling!r}; did you mean {AWS_ID!r}?"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounds: key generations, wait limits, huge and non-finite numbers
+# ---------------------------------------------------------------------------------------------
+
+
+def test_key_generation_has_a_documented_upper_bound() -> None:
+    assert problems(stack(aws_cluster(key_generation=101))) == [
+        "cmek:clusters[0].key_generation: expected an integer from 1 to 100, got 101"
+    ]
+    [cluster] = parse_stack_config(stack(aws_cluster(key_generation=100)))
+    assert cluster.args["key_generation"] == 100
+
+
+def test_a_huge_key_generation_is_refused_at_once() -> None:
+    huge = 10**30
+    cluster = aws_cluster(key_generation=huge, aws={"key_mode": "per-region"}, region_key_generations={"us-east-1": 1000})
+
+    assert problems(stack(cluster)) == [
+        "cmek:clusters[0].key_generation: expected an integer from 1 to 100, got an integer of about 31 digits",
+        'cmek:clusters[0].region_key_generations["us-east-1"]: expected an integer from 1 to 100, got 1000',
+    ]
+
+
+def test_wait_limits_are_finite_and_bounded() -> None:
+    text = json.dumps([aws_cluster()])[:-2] + ', "activation": {"wait_timeout_seconds": 1e400, "iam_propagation_timeout_seconds": 86401}}]'
+
+    assert problems({"cmek:clusters": text}) == [
+        "cmek:clusters[0].activation.wait_timeout_seconds: expected an integer from 1 to 604800, got inf (not a finite number)",
+        "cmek:clusters[0].activation.iam_propagation_timeout_seconds: expected an integer from 1 to 86400, got 86401",
+    ]
+
+
+def test_a_5000_digit_integer_is_named_by_its_key_and_its_length() -> None:
+    text = json.dumps([aws_cluster()])[:-2] + ', "key_generation": ' + "9" * 5000 + "}]"
+
+    assert problems({"cmek:clusters": text}) == [
+        "cmek:clusters[0].key_generation: expected an integer from 1 to 100, got an integer of 5000 digits"
     ]
 
 

@@ -369,7 +369,7 @@ def _revoke_while_adding_a_region(config: dict[str, Any]) -> None:
     [
         (
             _set(["cmek:clusters", 1, "key_generation"], "two"),
-            "cmek:clusters[1].key_generation: expected an integer >= 1, got 'two'",
+            "cmek:clusters[1].key_generation: expected an integer from 1 to 100, got 'two'",
         ),
         (
             _set(["cmek:clusters", 1, "regions"], "us-east-1"),

@@ -220,7 +220,7 @@ def test_generation_problems_name_the_generation_fields() -> None:
         plan_vault_keys("AWS", ["us-east-1"], args(key_generation=0, region_key_generations={"eu-west-1": 2}))
 
     assert messages(excinfo) == [
-        "key_generation: expected a whole number of at least 1, got 0",
+        "key_generation: expected a whole number from 1 to 100 (every generation stays declared), got 0",
         "region_key_generations.eu-west-1: expected a cluster region as key (us-east-1), got 'eu-west-1'",
     ]
 
