@@ -219,13 +219,52 @@ def _new_region_nodes_problems(raw: object, specs: object, is_unknown: IsUnknown
     return problems
 
 
+STATE_HINT = (
+    "in the activation's stored state: remove the activation from the state "
+    "(`pulumi state delete <urn>`, `pulumi stack --show-urns` lists it) and run `pulumi up`; its "
+    "create adopts the live configuration when it uses the declared keys"
+)
+
+
+def spec_shape_problems(raw: object, field: str = "region_specs", is_unknown: IsUnknown = _never_unknown) -> list[Problem]:
+    """Problems with the shape of ``region_specs`` that keep two sets of inputs from being
+    compared: not a list, an item that is not an object, a ``key_spec`` that is not an object
+    (formats are :func:`region_specs_problems`' job). Unknown values pass."""
+    if is_unknown(raw) or raw is None:
+        return []
+    if not isinstance(raw, Sequence) or isinstance(raw, (str, bytes)):
+        return [Problem(field, f"expected a list of {{region, key_spec}} objects, got {shown(raw)}")]
+    problems: list[Problem] = []
+    for index, item in enumerate(raw):
+        if is_unknown(item):
+            continue
+        if not isinstance(item, Mapping):
+            problems.append(Problem(f"{field}[{index}]", f"expected an object with region and key_spec, got {shown(item)}"))
+            continue
+        key_spec = item.get("key_spec")
+        if not is_unknown(key_spec) and not isinstance(key_spec, Mapping):
+            problems.append(
+                Problem(
+                    f"{field}[{index}].key_spec",
+                    f"expected an object with type, uri and auth_principal, got {shown(key_spec)}",
+                )
+            )
+    return problems
+
+
+def _state_problems(olds: Mapping[str, Any]) -> list[Problem]:
+    """Shape problems of the previous inputs (the stored state), each saying where it is."""
+    return [Problem(p.field, f"{p.message} ({STATE_HINT})") for p in spec_shape_problems(olds.get("region_specs"))]
+
+
 def _canonical_specs(raw: object) -> object:
-    """Region specs as a sorted tuple, so that region order never counts as a change."""
+    """Region specs as a sorted tuple, so that region order never counts as a change. Items of
+    the wrong shape compare by their ``repr`` (never equal to a well-formed spec)."""
     if not isinstance(raw, Sequence) or isinstance(raw, str):
         return raw
     items = []
     for item in raw:
-        if isinstance(item, Mapping):
+        if isinstance(item, Mapping) and isinstance(item.get("key_spec"), Mapping):
             spec = RegionSpec.from_api(item)
             items.append((spec.region, spec.key_spec.type, spec.key_spec.uri, spec.key_spec.auth_principal))
         else:
@@ -259,6 +298,7 @@ def check_problems(olds: Mapping[str, Any], news: Mapping[str, Any], is_unknown:
     if not olds:
         return problems
     olds = with_defaults(olds)
+    problems.extend(_state_problems(olds))
     old_revoke, new_revoke = olds.get("revoke"), news.get("revoke")
     if old_revoke is True and new_revoke is False:
         problems.append(Problem("revoke", REVOKE_IRREVERSIBLE.removeprefix("revoke: ")))
@@ -298,9 +338,13 @@ def diff_inputs(olds: Mapping[str, Any], news: Mapping[str, Any], is_unknown: Is
 
     ``cluster_id`` changed (or unknown) replaces; anything else changed updates; an unknown
     value counts as changed; region order is ignored. Raises ``IrreversibleRevoke`` when
-    ``revoke`` goes from true to false.
+    ``revoke`` goes from true to false, and ``SpecProblems`` naming the field when a
+    ``region_specs`` item (new, or in the stored state) is not shaped like a region spec.
     """
     olds, news = with_defaults(olds), with_defaults(news)
+    problems = spec_shape_problems(news.get("region_specs"), is_unknown=is_unknown) + _state_problems(olds)
+    if problems:
+        raise SpecProblems(problems)
     changed = []
     for name in INPUT_NAMES:
         old, new = olds.get(name), news.get(name)

@@ -87,6 +87,10 @@ CLUSTERS = "clusters"
 STACK_DEFAULTS = ("aws", "gcp")
 PROJECT_KEYS = (CLUSTERS, *STACK_DEFAULTS)
 PROVIDER_KEYS = ("apiKey", "apiUrl")
+MAX_CONFIG_DEPTH = 16
+"""Deepest nesting of a structured configuration value. The deepest key of the schema,
+``cmek:clusters[i].aws.tags.<name>``, is 4 levels down; a value nested more than 16 levels
+cannot be valid, and Python's JSON reader would fail with a RecursionError near 1000 levels."""
 VAULT_CREDENTIAL_KEYS: tuple[str, ...] = tuple(
     key for keys in vault_rules.CREDENTIAL_CONFIG_KEYS.values() for key in keys.values()
 )
@@ -629,13 +633,35 @@ def _parse_int(text: str) -> int | _LongInteger:
         return _LongInteger(len(text.lstrip("-")))
 
 
+class _TooDeep(Exception):
+    """A structured value nested more than :data:`MAX_CONFIG_DEPTH` levels."""
+
+
+def _check_depth(value: object) -> None:
+    """Raises :class:`_TooDeep` when ``value`` nests more than :data:`MAX_CONFIG_DEPTH` levels
+    (walked without recursion, so any depth is measured safely)."""
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            raise _TooDeep
+        if isinstance(item, Mapping):
+            pending.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend((child, depth + 1) for child in item)
+
+
 def _decode(value: object) -> object:
-    """Structured values arrive as JSON text; anything that is not JSON stays the raw string."""
+    """Structured values arrive as JSON text; anything that is not JSON stays the raw string.
+    Raises :class:`_TooDeep` for a value nested more than :data:`MAX_CONFIG_DEPTH` levels."""
     if isinstance(value, str):
         try:
-            return json.loads(value, parse_int=_parse_int)
+            value = json.loads(value, parse_int=_parse_int)
+        except RecursionError:
+            raise _TooDeep from None
         except ValueError:
             return value
+    _check_depth(value)
     return value
 
 
@@ -678,6 +704,19 @@ def parse_stack_config(
     return [dataclasses.replace(found, secret=secret) for found in results]
 
 
+def _decoded(checker: _Checker, own: Mapping[str, object], key: str, project: str) -> object:
+    """``own[key]`` decoded from JSON, or ``_INVALID`` (with a problem) when nested too deeply."""
+    try:
+        return _decode(own.get(key))
+    except _TooDeep:
+        checker.add(
+            f"{project}:{key}",
+            f"expected a value nested at most {MAX_CONFIG_DEPTH} levels deep (the deepest key of "
+            "the schema is 4 levels down), got one nested deeper",
+        )
+        return _INVALID
+
+
 def _check_project_keys(
     checker: _Checker, own: Mapping[str, object], project: str, secret_keys: Collection[str]
 ) -> list[ClusterConfig]:
@@ -688,7 +727,10 @@ def _check_project_keys(
             continue
         path = f"{project}:{cloud_key}"
         checker.secret = path in secret_keys
-        checked = checker.check(_decode(own[cloud_key]), options_type, path, cloud_key)
+        decoded = _decoded(checker, own, cloud_key, project)
+        if decoded is _INVALID:
+            continue
+        checked = checker.check(decoded, options_type, path, cloud_key)
         if checked is _INVALID:
             continue
         stack_options = cast(dict[str, Any], checked)
@@ -704,7 +746,7 @@ def _check_project_keys(
 
     clusters_path = f"{project}:{CLUSTERS}"
     checker.secret = clusters_path in secret_keys
-    raw_clusters = _decode(own.get(CLUSTERS))
+    raw_clusters = _decoded(checker, own, CLUSTERS, project) if CLUSTERS in own else None
     parsed: list[tuple[str, dict[str, Any]]] = []
     stack_defaults: dict[str, dict[str, str]] = {}
     if CLUSTERS not in own:
@@ -713,6 +755,8 @@ def _check_project_keys(
             "required key is missing; add a cluster with "
             "`pulumi config set --path 'clusters[0].cluster_id' <cluster id>`",
         )
+    elif raw_clusters is _INVALID:
+        pass
     elif not isinstance(raw_clusters, list) or not raw_clusters:
         checker.add(
             clusters_path,

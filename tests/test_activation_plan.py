@@ -262,6 +262,31 @@ def test_diff_refuses_un_revoking_with_the_reason() -> None:
         diff_inputs(props(revoke=True), props(revoke=False))
 
 
+@pytest.mark.parametrize("key_spec", ["arn:aws:kms:us-east-1:123456789012:key/x", ["AWS_KMS", "uri", "principal"]], ids=["string", "list"])
+def test_diff_names_a_key_spec_that_is_not_an_object(key_spec: object) -> None:
+    news = props(region_specs=[{"region": "us-east-1", "key_spec": key_spec}])
+
+    with pytest.raises(SpecProblems) as caught:
+        diff_inputs(props(), news)
+
+    assert messages(caught.value.problems) == [
+        f"region_specs[0].key_spec: expected an object with type, uri and auth_principal, got {key_spec!r}"
+    ]
+
+
+def test_diff_and_check_name_a_malformed_key_spec_in_the_stored_state() -> None:
+    olds = {**props(region_specs=[spec("us-east-1", KEY_A), {"region": "us-west-2", "key_spec": "broken"}]), "status": "ENABLED"}
+    expected = (
+        "region_specs[1].key_spec: expected an object with type, uri and auth_principal, got 'broken' "
+        "(in the activation's stored state: remove the activation from the state"
+    )
+
+    with pytest.raises(SpecProblems) as caught:
+        diff_inputs(olds, props())
+    assert [m[: len(expected)] for m in messages(caught.value.problems)] == [expected]
+    assert [m[: len(expected)] for m in messages(check_problems(olds, props()))] == [expected]
+
+
 # ---------------------------------------------------------------------------------------------
 # preflight and adoption
 # ---------------------------------------------------------------------------------------------

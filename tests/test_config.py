@@ -624,8 +624,30 @@ def test_a_5000_digit_integer_is_named_by_its_key_and_its_length() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Long values
+# Names, nesting and long values
 # ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["cmek:clusters", "cmek:aws"])
+def test_deeply_nested_json_is_refused_naming_the_key(key: str) -> None:
+    values = stack(aws_cluster())
+    values[key] = "[" * 100_000 + "]" * 100_000
+
+    assert problems(values) == [
+        f"{key}: expected a value nested at most 16 levels deep (the deepest key of the schema is 4 levels "
+        "down), got one nested deeper"
+    ]
+
+
+def test_nesting_beyond_the_bound_is_refused_before_recursion_can_fail() -> None:
+    nested: Any = "us-east-1"
+    for _ in range(17):
+        nested = [nested]
+
+    assert problems(stack(aws_cluster(regions=nested))) == [
+        "cmek:clusters: expected a value nested at most 16 levels deep (the deepest key of the schema is 4 "
+        "levels down), got one nested deeper"
+    ]
 
 
 def test_a_long_value_is_cut_in_the_message() -> None:

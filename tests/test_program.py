@@ -770,3 +770,23 @@ def test_a_revoking_cluster_without_a_record_gets_a_warning(
 # ---------------------------------------------------------------------------------------------
 # The example stacks, the outputs, secret configuration and checks before anything is declared
 # ---------------------------------------------------------------------------------------------
+
+
+def test_a_malformed_rotation_config_in_the_last_outputs_takes_the_warning_path(
+    run_program: ProgramRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    config, secret_keys = stack_config("aws-example")
+    run_program(copy.deepcopy(config), secret_keys)
+    run_program.last_outputs["analytics"]["rotation_config"]["keys"] = [{"path": "key_generation"}]
+    config["cmek:clusters"][1]["revoke"] = True
+
+    with caplog.at_level("WARNING"):
+        run = run_program(config, secret_keys)
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        "revoke: cmek:clusters[1]: the rotation_config of output 'analytics' in this stack's last outputs cannot "
+        "be read (keys is [{'path': 'key_generation'}])" in w
+        for w in warnings
+    ), warnings
+    assert run.activation("analytics")["revoke"] is True
