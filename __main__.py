@@ -38,7 +38,7 @@ from cmek_component.component import (
     ClusterFactsError,
     resolve_cluster_facts,
 )
-from cmek_component.config import ClusterConfig, ConfigError, parse_stack_config
+from cmek_component.config import CLUSTERS_OUTPUT, ClusterConfig, ConfigError, parse_stack_config
 from cmek_component.manifest import Problem, SpecError, SpecProblems, shown
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ def main() -> None:
     for cluster in clusters:
         cmek = declare_cluster(cluster, reader)
         pulumi.export(cluster.name, cluster_outputs(cluster, cmek))
-    pulumi.export("clusters", {cluster.name: cluster.args["cluster_id"] for cluster in clusters})
+    pulumi.export(CLUSTERS_OUTPUT, {cluster.name: cluster.args["cluster_id"] for cluster in clusters})
 
 
 if __name__ == "__main__":

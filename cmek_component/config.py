@@ -87,6 +87,12 @@ CLUSTERS = "clusters"
 STACK_DEFAULTS = ("aws", "gcp")
 PROJECT_KEYS = (CLUSTERS, *STACK_DEFAULTS)
 PROVIDER_KEYS = ("apiKey", "apiUrl")
+CLUSTERS_OUTPUT = "clusters"
+"""The stack output listing every cluster (resource name -> cluster id)."""
+RESERVED_NAMES: tuple[str, ...] = (CLUSTERS_OUTPUT,)
+"""Resource names a cluster cannot take: each cluster's outputs are exported under its name,
+beside the ``clusters`` output, which would overwrite them (and hide them from the next revoke
+check)."""
 MAX_CONFIG_DEPTH = 16
 """Deepest nesting of a structured configuration value. The deepest key of the schema,
 ``cmek:clusters[i].aws.tags.<name>``, is 4 levels down; a value nested more than 16 levels
@@ -281,9 +287,10 @@ STACK_KEYS += (
 
 NAME_DOC = (
     "Pulumi resource name of the cluster's `ClusterCmek` (and the prefix of its children's names). "
-    "1-40 characters `A-Za-z0-9_-`, starting with a letter; unique in the stack. Changing it "
-    "replaces every resource of the cluster (keys are retained). Default `cluster-<first 8 "
-    "characters of cluster_id>`."
+    "1-40 characters `A-Za-z0-9_-`, starting with a letter; unique in the stack; not `clusters` "
+    "(the stack output listing every cluster, which would overwrite this cluster's outputs). "
+    "Changing it replaces every resource of the cluster (keys are retained). Default "
+    "`cluster-<first 8 characters of cluster_id>`."
 )
 
 
@@ -390,6 +397,16 @@ def _is_alias(value: str) -> bool:
     return bool(AWS_ALIAS_RE.fullmatch(value)) and not value.startswith("alias/aws/")
 
 
+def _is_resource_name(value: str) -> bool:
+    return bool(NAME_RE.fullmatch(value)) and value not in RESERVED_NAMES
+
+
+def _reserved_hint(value: str) -> str:
+    if value in RESERVED_NAMES:
+        return f"; {value!r} is reserved: the stack exports the list of its clusters under that name"
+    return ""
+
+
 def _cluster_id_hint(value: str) -> str:
     return suggestion(canonical_cluster_id(value))
 
@@ -413,7 +430,11 @@ VAULT_NAME = ValueRule("a name of letters, digits, '_' and '-'", _matches(VAULT_
 
 STRING_RULES: dict[str, ValueRule] = {
     "cluster_id": ValueRule(CLUSTER_ID_FORM, _matches(UUID_RE), _cluster_id_hint),
-    NAME: ValueRule("a resource name of 1-40 characters A-Za-z0-9_- starting with a letter", _matches(NAME_RE)),
+    NAME: ValueRule(
+        "a resource name of 1-40 characters A-Za-z0-9_- starting with a letter, not 'clusters'",
+        _is_resource_name,
+        _reserved_hint,
+    ),
     "account_id": ValueRule("a non-empty string (AWS: 12 digits; GCP: a project id)", _non_empty),
     "organization_id": NON_EMPTY,
     "regions[]": ValueRule("a region name in the cloud's spelling (AWS 'us-east-1', GCP 'us-east1')", _non_empty),

@@ -198,7 +198,9 @@ RULES: tuple[str, ...] = (
     "(every generation stays declared), `activation.wait_timeout_seconds` 1-"
     f"{MAX_WAIT_TIMEOUT_SECONDS} (one week), `activation.iam_propagation_timeout_seconds` "
     f"1-{MAX_IAM_PROPAGATION_TIMEOUT_SECONDS} (one day); numbers must be finite; a structured value "
-    f"may nest at most {config.MAX_CONFIG_DEPTH} levels. Values in messages are cut to "
+    f"may nest at most {config.MAX_CONFIG_DEPTH} levels. A cluster's `name` cannot be "
+    + ", ".join(f"`{name}`" for name in config.RESERVED_NAMES)
+    + " (the stack output listing every cluster). Values in messages are cut to "
     f"{SHOWN_MAX_CHARS} characters (with their length).",
     "Types are strict. `pulumi config set --path` stores `true`/`false` as booleans and digits as "
     "numbers, so a string made of digits (an AWS `account_id`, a tag value) must be set with "

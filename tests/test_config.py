@@ -367,7 +367,7 @@ def test_names_derived_from_ids_that_share_a_prefix_must_be_set_explicitly() -> 
 
 def test_a_resource_name_must_be_short_and_plain() -> None:
     assert problems(stack(aws_cluster(name="payments cluster"))) == [
-        "cmek:clusters[0].name: expected a resource name of 1-40 characters A-Za-z0-9_- starting with a letter, got 'payments cluster'"
+        "cmek:clusters[0].name: expected a resource name of 1-40 characters A-Za-z0-9_- starting with a letter, not 'clusters', got 'payments cluster'"
     ]
 
 
@@ -626,6 +626,14 @@ def test_a_5000_digit_integer_is_named_by_its_key_and_its_length() -> None:
 # ---------------------------------------------------------------------------------------------
 # Names, nesting and long values
 # ---------------------------------------------------------------------------------------------
+
+
+def test_a_cluster_cannot_take_the_name_of_the_clusters_output() -> None:
+    assert problems(stack(aws_cluster(name="clusters"))) == [
+        "cmek:clusters[0].name: expected a resource name of 1-40 characters A-Za-z0-9_- starting with a "
+        "letter, not 'clusters', got 'clusters'; 'clusters' is reserved: the stack exports the list of its "
+        "clusters under that name"
+    ]
 
 
 @pytest.mark.parametrize("key", ["cmek:clusters", "cmek:aws"])
