@@ -12,7 +12,9 @@
    (default ``cluster-<first 8 characters of the cluster id>``).
 4. Exports each cluster's outputs as one object under its resource name (with
    ``rotation_config``, what the next update's revoke check compares against), and ``clusters``
-   (resource name -> cluster id). The seed's manifest, for example::
+   (resource name -> cluster id). With secret cluster configuration (``cmek:clusters``,
+   ``cmek:aws`` or ``cmek:gcp`` set with ``--secret``) every exported value is a secret and no
+   message of steps 1-3 shows a configured value. The seed's manifest, for example::
 
        pulumi stack output --json payments | jq -r .cmek_config_json > cmek_config.json
 
@@ -39,7 +41,7 @@ from cmek_component.component import (
     resolve_cluster_facts,
 )
 from cmek_component.config import CLUSTERS_OUTPUT, ClusterConfig, ConfigError, parse_stack_config
-from cmek_component.manifest import Problem, SpecError, SpecProblems, shown
+from cmek_component.manifest import Problem, SpecError, SpecProblems, masked_values, shown
 
 if TYPE_CHECKING:
     from cmek_component.cloud_models import Cluster, Organization
@@ -116,7 +118,15 @@ def cluster_problems(
     cluster: ClusterConfig, reader: CachedClusterReader, last: Mapping[str, Any] | None = None
 ) -> list[Problem]:
     """What ``ClusterCmek`` would refuse for this cluster, found without declaring anything;
-    ``last``: the cluster's ``rotation_config`` from the last update, for the revoke check."""
+    ``last``: the cluster's ``rotation_config`` from the last update, for the revoke check.
+    Values of secret cluster configuration are masked in every message."""
+    with masked_values(cluster.secret):
+        return _cluster_problems(cluster, reader, last)
+
+
+def _cluster_problems(
+    cluster: ClusterConfig, reader: CachedClusterReader, last: Mapping[str, Any] | None
+) -> list[Problem]:
     problems: list[Problem] = []
     try:
         facts = resolve_cluster_facts(cluster.args, lambda: reader)
@@ -155,9 +165,11 @@ def load_clusters(reader: CachedClusterReader) -> list[ClusterConfig]:
 
 
 def declare_cluster(cluster: ClusterConfig, reader: CachedClusterReader) -> ClusterCmek:
-    """The cluster's ``ClusterCmek``; a late argument error is still reported under its key."""
+    """The cluster's ``ClusterCmek``; a late argument error is still reported under its key
+    (values masked for secret configuration)."""
     try:
-        return ClusterCmek(cluster.name, cluster.args, client_factory=lambda: reader)
+        with masked_values(cluster.secret):
+            return ClusterCmek(cluster.name, cluster.args, client_factory=lambda: reader)
     except SpecProblems as error:
         raise pulumi.RunError(str(ConfigError(_under(cluster, error.problems)))) from None
     except ClusterFactsError as error:
@@ -165,11 +177,20 @@ def declare_cluster(cluster: ClusterConfig, reader: CachedClusterReader) -> Clus
 
 
 def cluster_outputs(cluster: ClusterConfig, cmek: ClusterCmek) -> dict[str, Any]:
+    """The cluster's exported object: ``cluster_id``, :data:`OUTPUTS` and ``rotation_config``;
+    each value a secret when the cluster configuration is."""
     outputs: dict[str, Any] = {"cluster_id": cluster.args["cluster_id"]}
     outputs.update({name: getattr(cmek, name) for name in OUTPUTS})
-    record = revoke_guard.rotation_config(cluster.args, cluster.name)
-    outputs[revoke_guard.RECORD_OUTPUT] = pulumi.Output.secret(record) if cluster.secret else record
+    outputs[revoke_guard.RECORD_OUTPUT] = revoke_guard.rotation_config(cluster.args, cluster.name)
+    if cluster.secret:
+        return {name: pulumi.Output.secret(value) for name, value in outputs.items()}
     return outputs
+
+
+def clusters_output(clusters: list[ClusterConfig]) -> Any:
+    """``clusters``: resource name -> cluster id; a secret when any cluster's configuration is."""
+    listing = {cluster.name: cluster.args["cluster_id"] for cluster in clusters}
+    return pulumi.Output.secret(listing) if any(cluster.secret for cluster in clusters) else listing
 
 
 def main() -> None:
@@ -178,7 +199,7 @@ def main() -> None:
     for cluster in clusters:
         cmek = declare_cluster(cluster, reader)
         pulumi.export(cluster.name, cluster_outputs(cluster, cmek))
-    pulumi.export(CLUSTERS_OUTPUT, {cluster.name: cluster.args["cluster_id"] for cluster in clusters})
+    pulumi.export(CLUSTERS_OUTPUT, clusters_output(clusters))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from .manifest import (
     is_whole_number,
     key_type_for_cloud,
     parse_region_specs,
+    plain,
     region_problem,
     render_cmek_config,
     shown,
@@ -249,23 +250,23 @@ def resolve_cluster_facts(args: ClusterCmekArgs, client_factory: ClientFactory =
     cloud = args.get("cloud") or (cluster.cloud_provider if cluster else "")
     if cluster is not None and "cloud" in args and cluster.cloud_provider and cluster.cloud_provider != cloud:
         raise SpecProblems(
-            [Problem("cloud", f"expected {shown(cluster.cloud_provider)} (cluster {cluster_id} runs there per the Cloud API), got {shown(cloud)}")]
+            [Problem("cloud", f"expected {shown(cluster.cloud_provider)} (cluster {plain(cluster_id)} runs there per the Cloud API), got {shown(cloud)}")]
         )
     if cloud not in CLOUDS:
         raise SpecProblems(
-            [Problem("cloud", f"expected 'AWS' or 'GCP' (cluster {cluster_id} is on {shown(cloud)} per the Cloud API; CMEK on Azure is not supported here), got {shown(cloud)}")]
+            [Problem("cloud", f"expected 'AWS' or 'GCP' (cluster {plain(cluster_id)} is on {shown(cloud)} per the Cloud API; CMEK on Azure is not supported here), got {shown(cloud)}")]
         )
     explicit_regions = "regions" in args
     regions: list[str] = list(args["regions"]) if explicit_regions else _api_regions(cluster) if cluster else []
     if not regions:
-        raise SpecProblems([Problem("regions", f"expected the cluster's regions; the Cloud API lists none for cluster {cluster_id}, got []")])
+        raise SpecProblems([Problem("regions", f"expected the cluster's regions; the Cloud API lists none for cluster {plain(cluster_id)}, got []")])
     account_id = args.get("account_id") or (cluster.account_id if cluster else "")
     if not account_id:
         raise SpecProblems(
             [
                 Problem(
                     "account_id",
-                    f"expected the cluster's account_id; the Cloud API returned none for cluster {cluster_id} "
+                    f"expected the cluster's account_id; the Cloud API returned none for cluster {plain(cluster_id)} "
                     "(CMEK needs an Advanced cluster), got ''",
                 )
             ]
@@ -376,7 +377,7 @@ class ClusterCmek(pulumi.ComponentResource):
             and len(facts.regions) > 1
         ):
             pulumi.log.warn(
-                f"aws.primary_region: not set, so the key material lives in {aws_plan.primary_region} "
+                f"aws.primary_region: not set, so the key material lives in {plain(aws_plan.primary_region)} "
                 "(the first region the Cloud API lists); set it explicitly so that adding a region "
                 "never moves the key material (a move replaces every key)",
                 resource=self,

@@ -68,9 +68,11 @@ from cmek_component.manifest import (
     GCP_KEY_URI_FORM,
     GCP_KEY_URI_RE,
     MAX_KEY_GENERATION,
+    SECRET,
     Problem,
     SpecProblems,
     canonical_cluster_id,
+    masked_values,
     region_problem,
     shown,
     shown_names,
@@ -378,11 +380,12 @@ class ValueRule:
     test: Callable[[str], bool]
     hint: Callable[[str], str] = _no_hint
 
-    def problem(self, value: str, got: str) -> str | None:
-        """``expected <form>, got <got>[; hint]``, or ``None`` when ``value`` is valid."""
+    def problem(self, value: str, got: str, *, hints: bool = True) -> str | None:
+        """``expected <form>, got <got>[; hint]``, or ``None`` when ``value`` is valid;
+        ``hints=False`` leaves out the hint (it may quote the value: secret configuration)."""
         if self.test(value):
             return None
-        return f"expected {self.form}, got {got}{self.hint(value)}"
+        return f"expected {self.form}, got {got}{self.hint(value) if hints else ''}"
 
 
 def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
@@ -509,7 +512,7 @@ class _Checker:
         self.problems.append(Problem(path, message))
 
     def got(self, value: object) -> str:
-        return "[secret]" if self.secret else shown(value)
+        return SECRET if self.secret else shown(value)
 
     def check(self, value: object, tp: Any, path: str, schema_path: str) -> Any:
         """``value`` if it matches ``tp`` (objects: with invalid keys dropped), else ``_INVALID``."""
@@ -571,7 +574,7 @@ class _Checker:
             return value
         listed = ", ".join(repr(o) for o in options)
         hint = ""
-        if isinstance(value, str):
+        if isinstance(value, str) and not self.secret:
             same_case = [o for o in options if isinstance(o, str) and o.lower() == value.lower()]
             hint = f"; did you mean {same_case[0]!r}?" if same_case else _suggest(value, map(str, options))
         self.add(path, f"expected one of {listed}, got {self.got(value)}{hint}")
@@ -603,7 +606,7 @@ class _Checker:
             self.add(path, f"expected a string, got {self.got(value)}{hint}")
             return _INVALID
         rule = STRING_RULES.get(schema_path)
-        message = rule.problem(value, self.got(value)) if rule else None
+        message = rule.problem(value, self.got(value), hints=not self.secret) if rule else None
         if message:
             self.add(path, message)
             return _INVALID
@@ -696,9 +699,11 @@ def parse_stack_config(
     ``values``: every configuration key (``"<namespace>:<name>"``) and its value as Pulumi gives
     it (strings; structured values as JSON text; already-decoded values are accepted too).
     Keys of other namespaces (``aws:region``, ``gcp:project`` ...) are ignored. ``secret_keys``:
-    the keys whose values are secrets. Raises :class:`ConfigError` listing every problem.
+    the keys whose values are secrets; when any project key is secret, no value of the project's
+    keys appears in a message (``[secret]``). Raises :class:`ConfigError` listing every problem.
     """
     checker = _Checker()
+    secret = any(f"{project}:{key}" in secret_keys for key in PROJECT_KEYS)
     own: dict[str, object] = {}
     for full_key, raw in values.items():
         namespace, _, key = full_key.partition(":")
@@ -718,10 +723,11 @@ def parse_stack_config(
     }
     checker.problems.extend(vault_rules.plaintext_secret_problems(plaintext))
 
-    results = _check_project_keys(checker, own, project, secret_keys)
+    checker.secret = secret
+    with masked_values(secret):
+        results = _check_project_keys(checker, own, project)
     if checker.problems:
         raise ConfigError(checker.problems)
-    secret = any(f"{project}:{key}" in secret_keys for key in PROJECT_KEYS)
     return [dataclasses.replace(found, secret=secret) for found in results]
 
 
@@ -738,16 +744,13 @@ def _decoded(checker: _Checker, own: Mapping[str, object], key: str, project: st
         return _INVALID
 
 
-def _check_project_keys(
-    checker: _Checker, own: Mapping[str, object], project: str, secret_keys: Collection[str]
-) -> list[ClusterConfig]:
+def _check_project_keys(checker: _Checker, own: Mapping[str, object], project: str) -> list[ClusterConfig]:
     """The clusters of the project's keys (``clusters``, ``aws``, ``gcp``), problems in ``checker``."""
     defaults: dict[str, dict[str, Any]] = {}
     for cloud_key, options_type in (("aws", AwsKeyOptions), ("gcp", GcpKeyOptions)):
         if cloud_key not in own:
             continue
         path = f"{project}:{cloud_key}"
-        checker.secret = path in secret_keys
         decoded = _decoded(checker, own, cloud_key, project)
         if decoded is _INVALID:
             continue
@@ -766,7 +769,6 @@ def _check_project_keys(
         defaults[cloud_key] = stack_options
 
     clusters_path = f"{project}:{CLUSTERS}"
-    checker.secret = clusters_path in secret_keys
     raw_clusters = _decoded(checker, own, CLUSTERS, project) if CLUSTERS in own else None
     parsed: list[tuple[str, dict[str, Any]]] = []
     stack_defaults: dict[str, dict[str, str]] = {}
@@ -814,7 +816,7 @@ def _check_provider_key(checker: _Checker, full_key: str, key: str, raw: object,
             checker.add(full_key, f"expected a non-empty API key; run `{SET_API_KEY}`")
     elif key == "apiUrl":
         if not isinstance(raw, str) or not URL_RE.fullmatch(raw):
-            got = "[secret]" if secret else shown(raw)
+            got = SECRET if secret else shown(raw)
             checker.add(full_key, f"expected an http(s) URL such as 'https://cockroachlabs.cloud', got {got}")
     elif _is_api_key_name(key):
         checker.add(full_key, f"unknown key; did you mean 'apiKey'? Run `{SET_API_KEY}`")

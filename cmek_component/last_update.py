@@ -20,6 +20,7 @@ import pulumi
 import pulumi.runtime
 
 from cmek_component.config import ClusterConfig
+from cmek_component.manifest import SECRET
 from cmek_component.revoke_guard import RECORD_OUTPUT, record_problem
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
@@ -90,17 +91,18 @@ def last_rotation_configs(clusters: list[ClusterConfig]) -> dict[str, Mapping[st
     found: dict[str, Mapping[str, Any]] = {}
     for cluster in revoking:
         record = by_id.get(cluster.args["cluster_id"].lower())
+        cluster_id = SECRET if cluster.secret else cluster.args["cluster_id"]
         if record is None and cluster.name in malformed:
             pulumi.log.warn(
                 f"revoke: {cluster.key}: the {RECORD_OUTPUT} of output {cluster.name!r} in this "
-                f"stack's last outputs cannot be read ({malformed[cluster.name]}), "
+                f"stack's last outputs cannot be read ({SECRET if cluster.secret else malformed[cluster.name]}), "
                 "so a rotation in this update cannot be named here; the activation refuses one at "
                 "preview"
             )
             continue
         if record is None:
             pulumi.log.warn(
-                f"revoke: {cluster.key} (cluster {cluster.args['cluster_id']}) has no "
+                f"revoke: {cluster.key} (cluster {cluster_id}) has no "
                 f"{RECORD_OUTPUT} in this stack's last outputs (its first update here, or outputs "
                 "of an older version), so a rotation in this update cannot be named here; the "
                 "activation refuses one at preview, or, when it is created by this update, "

@@ -12,11 +12,13 @@ Every error names the field, the rule and the value received, for example::
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -89,6 +91,28 @@ SHOWN_MAX_CHARS = 120
 SHOWN_MAX_DIGITS = 30
 """Integers with more digits are shown by their number of digits (Python refuses to print
 integers of more than 4300 digits, and a 5000-digit value helps nobody)."""
+SECRET = "[secret]"
+"""What a message shows instead of a value from secret configuration."""
+
+_MASKED: contextvars.ContextVar[bool] = contextvars.ContextVar("cmek_masked_values", default=False)
+
+
+@contextlib.contextmanager
+def masked_values(masked: bool = True) -> Iterator[None]:
+    """Inside the block (when ``masked``), :func:`shown` and :func:`shown_names` print
+    ``[secret]`` instead of values: used while checking secret configuration."""
+    token = _MASKED.set(masked or _MASKED.get())
+    try:
+        yield
+    finally:
+        _MASKED.reset(token)
+
+
+def values_masked() -> bool:
+    """Whether messages must hide values now (inside :func:`masked_values`)."""
+    return _MASKED.get()
+
+
 def _digits(value: int) -> int:
     """About the number of decimal digits of ``value`` (off by at most one), without
     converting it to text."""
@@ -98,7 +122,10 @@ def _digits(value: int) -> int:
 def shown(value: object) -> str:
     """``value`` as a message shows it: its ``repr``, cut to :data:`SHOWN_MAX_CHARS` characters
     (with the full length), integers of more than :data:`SHOWN_MAX_DIGITS` digits by their
-    number of digits, and values nested too deeply to print named as such."""
+    number of digits, values nested too deeply to print named as such, and ``[secret]`` inside
+    :func:`masked_values`."""
+    if _MASKED.get():
+        return SECRET
     if isinstance(value, int) and not isinstance(value, bool):
         digits = _digits(value)
         if digits > SHOWN_MAX_DIGITS:
@@ -113,13 +140,23 @@ def shown(value: object) -> str:
     return f"{text[: SHOWN_MAX_CHARS - 3]}... ({size})"
 
 
+def plain(text: str) -> str:
+    """``text`` (an id or a name, printed without quotes) or ``[secret]`` inside
+    :func:`masked_values`."""
+    return SECRET if _MASKED.get() else text
+
+
 def suggestion(hint: str | None) -> str:
-    """``; did you mean '<hint>'?``, or nothing when there is no hint."""
-    return f"; did you mean {hint!r}?" if hint else ""
+    """``; did you mean '<hint>'?``, or nothing when there is no hint or values are masked (a
+    hint derived from a secret value would reveal it)."""
+    return f"; did you mean {hint!r}?" if hint and not _MASKED.get() else ""
 
 
 def shown_names(names: Iterable[object]) -> str:
-    """Names (regions, keys) listed in a message, comma-separated, each cut like :func:`shown`."""
+    """Names (regions, keys) listed in a message, comma-separated, each cut like :func:`shown`;
+    ``[secret]`` inside :func:`masked_values`."""
+    if _MASKED.get():
+        return SECRET
     parts = []
     for name in names:
         text = name if isinstance(name, str) else shown(name)
@@ -146,7 +183,7 @@ def canonical_cluster_id(value: object) -> str | None:
 
 def cluster_id_problem(field: str, value: object) -> Problem | None:
     """Checks a cluster id: the canonical UUID form only (:data:`CLUSTER_ID_RE`); another
-    spelling of a UUID gets its canonical form suggested."""
+    spelling of a UUID gets its canonical form suggested (not inside :func:`masked_values`)."""
     if matches(CLUSTER_ID_RE, value):
         return None
     return Problem(field, f"expected {CLUSTER_ID_FORM}, got {shown(value)}{suggestion(canonical_cluster_id(value))}")

@@ -243,7 +243,9 @@ RULES: tuple[str, ...] = (
     "`gcp.key_ring_name` per project.",
     "Secrets: `cockroach:apiKey`, `cmek-vault:*` and `vault:token` must be set with `--secret`; "
     "an API key under the project namespace (`cmek:apiKey`) is refused with the command to use "
-    "instead. Values of secret keys never appear in an error.",
+    "instead. Values of secret keys never appear in an error. When `cmek:clusters`, `cmek:aws` or "
+    "`cmek:gcp` is a secret, no configured value appears in any message of the program (`[secret]`), "
+    "and every stack output is a secret (see *Secret cluster configuration* below for what stays plain).",
     "After these checks the program runs the component's own checks for every cluster (cluster "
     "facts, then the AWS or GCP key plan), still before declaring anything; their problems are "
     "reported under the cluster's key too (`cmek:clusters[1].aws.alias: has no effect with "

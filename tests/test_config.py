@@ -666,3 +666,33 @@ def test_a_long_value_is_cut_in_the_message() -> None:
     assert message.startswith("cmek:clusters[0].gcp.display_name: expected 1-100 characters, not only spaces, got 'xxx")
     assert message.endswith("... (100000 characters)")
     assert len(message) < 300
+
+
+# ---------------------------------------------------------------------------------------------
+# Secret cluster configuration: no value in any message
+# ---------------------------------------------------------------------------------------------
+
+
+def test_secret_cluster_config_hides_values_in_rules_between_keys() -> None:
+    cluster = aws_cluster(
+        cluster_id="{" + AWS_ID + "}",
+        regions=["eu-west-1", "us-east-1"],
+        add_regions={"eu-west-1": 3},
+        region_key_generations={"ap-south-1": 2},
+        aws={"primary_region": "ap-south-1", "key_mode": "per-region", "alias": "alias/aws/secret-alias"},
+    )
+
+    found = problems(stack(cluster), secret_keys=("cmek:clusters",))
+
+    assert [p.split(": ", 1)[0] for p in found] == [
+        "cmek:clusters[0].cluster_id",
+        "cmek:clusters[0].aws.alias",
+        'cmek:clusters[0].add_regions["eu-west-1"]',
+        'cmek:clusters[0].region_key_generations["ap-south-1"]',
+        "cmek:clusters[0].aws.primary_region",
+        "cmek:clusters[0].aws.primary_region",
+    ]
+    text = "\n".join(found)
+    for value in (AWS_ID, "us-east-1", "secret-alias", "'ap-south-1'"):
+        assert value not in text
+    assert "[secret]" in text

@@ -185,6 +185,8 @@ class ProgramRunner:
             outputs = pulumi.runtime.get_root_resource().outputs  # type: ignore[union-attr]
             checks = []
             for name, value in outputs.items():
+                if isinstance(value, pulumi.Output):
+                    checks.append(_note_secret(value, (name, ""), secret))
                 for key, item in value.items() if isinstance(value, dict) else ():
                     if isinstance(item, pulumi.Output):
                         checks.append(_note_secret(item, (name, key), secret))
@@ -770,6 +772,30 @@ def test_a_revoking_cluster_without_a_record_gets_a_warning(
 # ---------------------------------------------------------------------------------------------
 # The example stacks, the outputs, secret configuration and checks before anything is declared
 # ---------------------------------------------------------------------------------------------
+
+
+def test_secret_cluster_config_makes_every_export_secret(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("aws-example")
+
+    run = run_program(config, [*secret_keys, "cmek:clusters"])
+
+    exported = {(name, key) for name, value in run.outputs.items() if isinstance(value, dict) for key in value}
+    assert exported - {("clusters", key) for key in run.outputs["clusters"]} <= run_program.secret_outputs
+    assert ("payments", "cluster_id") in run_program.secret_outputs
+    assert ("clusters", "") in run_program.secret_outputs
+
+
+def test_secret_cluster_config_hides_values_in_the_components_messages(run_program: ProgramRunner) -> None:
+    byo = {"us-east-1": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+    config, secret_keys = _broken(_set(["cmek:clusters", 1, "aws", "byo_keys"], byo))
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, [*secret_keys, "cmek:clusters"])
+
+    lines = str(caught.value).splitlines()[1:]
+    assert sorted(line.split(": ", 1)[0] for line in lines) == ["  cmek:clusters[1].aws.alias", "  cmek:clusters[1].aws.key_mode"]
+    assert all(line.endswith("got [secret]") for line in lines), lines
+    assert "alias/crdb-cmek-analytics" not in str(caught.value) and "'per-region'" not in str(caught.value)
 
 
 def test_a_malformed_rotation_config_in_the_last_outputs_takes_the_warning_path(
