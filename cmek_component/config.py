@@ -89,6 +89,11 @@ CLUSTERS = "clusters"
 STACK_DEFAULTS = ("aws", "gcp")
 PROJECT_KEYS = (CLUSTERS, *STACK_DEFAULTS)
 PROVIDER_KEYS = ("apiKey", "apiUrl")
+OTHER_PROVIDER_KEYS = ("apikey", "apijwt")
+"""Keys of the ``cockroach`` namespace that belong to the Pulumiverse CockroachDB provider
+(``pulumiverse_cockroach``, its ``apikey`` and ``apijwt`` settings), which shares the namespace:
+a stack may manage its cluster with that provider and its CMEK with this project. Unknown
+``cockroach:*`` keys are only refused when they look like a misspelling of ours."""
 CLUSTERS_OUTPUT = "clusters"
 """The stack output listing every cluster (resource name -> cluster id)."""
 RESERVED_NAMES: tuple[str, ...] = (CLUSTERS_OUTPUT,)
@@ -342,6 +347,18 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 
 def _is_api_key_name(key: str) -> bool:
     return "apikey" in re.sub(r"[^a-z]", "", key.lower())
+
+
+def _plausibly_ours(key: str) -> bool:
+    """Whether an unknown ``cockroach:<key>`` looks like a misspelling of one of ours
+    (``apiKey``, ``apiUrl``): the same letters in another case or with separators
+    (``api_key``, ``ApiUrl``), or a close typo (``apiKy``). Keys of the Pulumiverse CockroachDB
+    provider (:data:`OTHER_PROVIDER_KEYS`) and anything else are left to their owner."""
+    if key in OTHER_PROVIDER_KEYS:
+        return False
+    letters = re.sub(r"[^a-z]", "", key.lower())
+    ours = [name.lower() for name in PROVIDER_KEYS]
+    return letters in ours or bool(difflib.get_close_matches(letters, ours, n=1, cutoff=0.8))
 
 
 def _map_path(path: str, key: str) -> str:
@@ -698,9 +715,12 @@ def parse_stack_config(
 
     ``values``: every configuration key (``"<namespace>:<name>"``) and its value as Pulumi gives
     it (strings; structured values as JSON text; already-decoded values are accepted too).
-    Keys of other namespaces (``aws:region``, ``gcp:project`` ...) are ignored. ``secret_keys``:
-    the keys whose values are secrets; when any project key is secret, no value of the project's
-    keys appears in a message (``[secret]``). Raises :class:`ConfigError` listing every problem.
+    Keys of other namespaces (``aws:region``, ``gcp:project`` ...) are ignored, and so are keys
+    of the ``cockroach`` namespace that are not ours and do not look like a misspelling of ours
+    (the Pulumiverse CockroachDB provider's ``cockroach:apikey``, ``cockroach:apijwt`` ...).
+    ``secret_keys``: the keys whose values are secrets; when any project key is secret, no value
+    of the project's keys appears in a message (``[secret]``). Raises :class:`ConfigError`
+    listing every problem.
     """
     checker = _Checker()
     secret = any(f"{project}:{key}" in secret_keys for key in PROJECT_KEYS)
@@ -818,6 +838,8 @@ def _check_provider_key(checker: _Checker, full_key: str, key: str, raw: object,
         if not isinstance(raw, str) or not URL_RE.fullmatch(raw):
             got = SECRET if secret else shown(raw)
             checker.add(full_key, f"expected an http(s) URL such as 'https://cockroachlabs.cloud', got {got}")
+    elif not _plausibly_ours(key):
+        return  # another provider's key (the Pulumiverse CockroachDB provider shares the namespace)
     elif _is_api_key_name(key):
         checker.add(full_key, f"unknown key; did you mean 'apiKey'? Run `{SET_API_KEY}`")
     else:

@@ -184,10 +184,14 @@ def section(title: str, intro: str, rows: list[str]) -> str:
 RULES: tuple[str, ...] = (
     "Every problem is reported at once, before any resource is declared, each line naming the full "
     "key, the rule and the value: `cmek:clusters[0].key_generation: expected an integer from 1 to 100, got 'two'`.",
-    "Unknown keys are refused anywhere (`cmek:*`, `cockroach:*`, `cmek-vault:*` and inside every "
-    "object), with the closest valid key suggested: `cmek:clusters[1].aws.key_mod: unknown key; did "
-    "you mean 'key_mode'?`. Keys of other namespaces (`aws:region`, `gcp:project`, `vault:address` ...) "
-    "belong to their providers and are not checked here.",
+    "Unknown keys are refused anywhere (`cmek:*`, `cmek-vault:*` and inside every object), with the "
+    "closest valid key suggested: `cmek:clusters[1].aws.key_mod: unknown key; did you mean "
+    "'key_mode'?`. Keys of other namespaces (`aws:region`, `gcp:project`, `vault:address` ...) "
+    "belong to their providers and are not checked here. The `cockroach` namespace is shared with "
+    "the Pulumiverse CockroachDB provider (a stack may manage its cluster with it): its keys ("
+    + ", ".join(f"`cockroach:{key}`" for key in config.OTHER_PROVIDER_KEYS)
+    + ") and any other `cockroach:*` key are left to it; only a key that looks like a misspelling of "
+    "ours (`cockroach:apiKy`, `cockroach:api_url`, `cockroach:ApiUrl`) is refused.",
     "Identifiers (cluster ids, account and organization ids, ARNs, regions, GCP names and URIs, "
     "service account emails, Vault names) must match their whole value in ASCII: a trailing newline "
     "or another script's digits (full-width, Arabic-Indic ...) are refused. A `cluster_id` is accepted in its canonical "

@@ -492,11 +492,11 @@ def test_vault_credentials_and_token_must_be_secrets_and_keys_known() -> None:
 
 
 def test_the_api_url_must_be_an_http_url_and_cockroach_keys_are_checked() -> None:
-    values = stack(aws_cluster(), cockroach__apiUrl="cockroachlabs.cloud", cockroach__apikey="k")
+    values = stack(aws_cluster(), cockroach__apiUrl="cockroachlabs.cloud", cockroach__api_key="k")
 
-    assert problems(values, secret_keys=("cockroach:apikey",)) == [
+    assert problems(values, secret_keys=("cockroach:api_key",)) == [
         "cockroach:apiUrl: expected an http(s) URL such as 'https://cockroachlabs.cloud', got 'cockroachlabs.cloud'",
-        "cockroach:apikey: unknown key; did you mean 'apiKey'? Run `pulumi config set --secret cockroach:apiKey <key>`",
+        "cockroach:api_key: unknown key; did you mean 'apiKey'? Run `pulumi config set --secret cockroach:apiKey <key>`",
     ]
 
 
@@ -696,3 +696,35 @@ def test_secret_cluster_config_hides_values_in_rules_between_keys() -> None:
     for value in (AWS_ID, "us-east-1", "secret-alias", "'ap-south-1'"):
         assert value not in text
     assert "[secret]" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# The cockroach namespace is shared with the Pulumiverse CockroachDB provider
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_pulumiverse_cockroach_providers_keys_are_left_to_it() -> None:
+    values = stack(
+        aws_cluster(),
+        cockroach__apiKey="ours",
+        cockroach__apikey="theirs",
+        cockroach__apijwt="their-jwt",
+        cockroach__version="0.9.4",
+    )
+
+    [cluster] = parse_stack_config(values, secret_keys={"cockroach:apiKey", "cockroach:apikey", "cockroach:apijwt"})
+
+    assert cluster.args["cluster_id"] == AWS_ID
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("apiKy", "cockroach:apiKy: unknown key; did you mean 'apiKey'?"),
+        ("api_key", "cockroach:api_key: unknown key; did you mean 'apiKey'? Run `pulumi config set --secret cockroach:apiKey <key>`"),
+        ("ApiUrl", "cockroach:ApiUrl: unknown key; did you mean 'apiUrl'?"),
+        ("api_url", "cockroach:api_url: unknown key; did you mean 'apiUrl'?"),
+    ],
+)
+def test_a_misspelling_of_our_cockroach_keys_is_still_refused(key: str, expected: str) -> None:
+    assert problems(stack(aws_cluster(), **{f"cockroach__{key}": "x"})) == [expected]
