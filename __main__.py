@@ -39,6 +39,7 @@ from cmek_component.component import (
     ClusterCmek,
     ClusterFactsError,
     resolve_cluster_facts,
+    vault_config_problems,
 )
 from cmek_component.config import CLUSTERS_OUTPUT, ClusterConfig, ConfigError, parse_stack_config
 from cmek_component.manifest import Problem, SpecError, SpecProblems, masked_values, shown
@@ -131,6 +132,7 @@ def _cluster_problems(
     try:
         facts = resolve_cluster_facts(cluster.args, lambda: reader)
         problems += revoke_problems(cluster, last, facts.cloud)
+        problems += vault_config_problems(facts.cloud, cluster.args, who=cluster.key)
         if facts.cloud == "AWS":
             from cmek_component import aws
 

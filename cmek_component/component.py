@@ -182,6 +182,19 @@ def validate_args(args: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def vault_config_problems(
+    cloud: str, args: Mapping[str, Any], get: Callable[[str], object] | None = None, who: str = ""
+) -> list[Problem]:
+    """Stack configuration that Vault key material needs, checked before anything is declared:
+    the ``cmek-vault:*`` KMS credentials when ``vault.credentials`` is ``config`` (the default).
+    ``get`` reads a full config key (default: the program's stack config); ``who`` names the
+    cluster in the message."""
+    from . import vault_rules
+
+    read = get or pulumi.runtime.get_config
+    return vault_rules.missing_credential_problems(cloud, args.get("vault"), lambda key: read(key) is not None, who)
+
+
 def _region_problems(cloud: str, regions: Sequence[str], add_regions: Mapping[str, int], explicit: bool) -> list[Problem]:
     problems: list[Problem] = []
     for index, region in enumerate(regions):
@@ -368,6 +381,9 @@ class ClusterCmek(pulumi.ComponentResource):
             from . import gcp as gcp_keys
 
             gcp_plan = gcp_keys.plan_gcp(facts, args)  # every GCP problem, before any resource
+        vault_problems = vault_config_problems(facts.cloud, args)
+        if vault_problems:
+            raise SpecProblems(vault_problems)
         super().__init__(TYPE_TOKEN, name, {}, opts)
         if (
             aws_plan is not None

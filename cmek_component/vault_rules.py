@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -385,6 +385,31 @@ def gcp_key_uri(key_collection: str, kms_name: str) -> str:
 def config_key(name: str) -> str:
     """``cmek-vault:<name>``."""
     return f"{CONFIG_NAMESPACE}:{name}"
+
+
+def missing_credential_problems(
+    cloud: str, options: object, is_set: Callable[[str], bool], who: str = ""
+) -> list[Problem]:
+    """The KMS credentials ``vault.credentials: config`` (the default) needs and the stack lacks:
+    one problem per missing ``cmek-vault:*`` key of ``cloud``, named by that key. ``is_set``
+    tells whether a full config key is set; ``who`` names the cluster that needs it
+    (``cmek:clusters[0]``). Checked with every other problem, before anything is declared."""
+    if not isinstance(options, Mapping) or options.get("credentials", "config") != "config":
+        return []
+    by = f" by {who}" if who else ""
+    problems = []
+    for key in CREDENTIAL_CONFIG_KEYS.get(cloud, {}).values():
+        full = config_key(key)
+        if not is_set(full):
+            problems.append(
+                Problem(
+                    full,
+                    f"required{by} when vault.credentials is 'config' (the default): run "
+                    f"`pulumi config set --secret {full} <value>`, or set vault.credentials to "
+                    "'vault-server' to let Vault use its own environment; got no value",
+                )
+            )
+    return problems
 
 
 def plaintext_secret_problems(configured: Mapping[str, bool]) -> list[Problem]:

@@ -744,3 +744,14 @@ def test_wait_limits_are_bounded_before_any_resource(run: Callable[..., Run], ac
 
     assert [str(p) for p in raised.value.problems] == [message]
     assert run.recorders[-1].resources() == []  # type: ignore[attr-defined]
+
+
+def test_missing_vault_credentials_are_refused_before_any_resource(run: Callable[..., Run]) -> None:
+    with pytest.raises(SpecProblems) as raised:
+        run(vault={})
+
+    assert [p.field for p in raised.value.problems] == ["cmek-vault:awsAccessKey", "cmek-vault:awsSecretKey"]
+    assert raised.value.problems[0].message.startswith(
+        "required when vault.credentials is 'config' (the default): run `pulumi config set --secret cmek-vault:awsAccessKey <value>`"
+    )
+    assert run.recorders[-1].resources() == []  # type: ignore[attr-defined]

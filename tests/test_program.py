@@ -798,6 +798,38 @@ def test_secret_cluster_config_hides_values_in_the_components_messages(run_progr
     assert "alias/crdb-cmek-analytics" not in str(caught.value) and "'per-region'" not in str(caught.value)
 
 
+def _vault_without_credentials(config: dict[str, Any]) -> None:
+    config["cmek:clusters"][1]["aws"] = {}
+    config["cmek:clusters"][1]["vault"] = {}
+    config["cmek:clusters"][0]["aws"]["byo_keys"] = {
+        region: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        for region in config["cmek:clusters"][0]["regions"]
+    }
+
+
+def test_missing_vault_credentials_are_found_with_every_other_problem_before_anything_is_declared(
+    run_program: ProgramRunner,
+) -> None:
+    config, secret_keys = _broken(_vault_without_credentials)
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+
+    lines = str(caught.value).splitlines()[1:]
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        "  cmek:clusters[0].aws.key_mode",
+        "  cmek:clusters[0].aws.primary_region",
+        "  cmek-vault:awsAccessKey",
+        "  cmek-vault:awsSecretKey",
+    ]
+    assert lines[2] == (
+        "  cmek-vault:awsAccessKey: required by cmek:clusters[1] when vault.credentials is 'config' (the default): "
+        "run `pulumi config set --secret cmek-vault:awsAccessKey <value>`, or set vault.credentials to "
+        "'vault-server' to let Vault use its own environment; got no value"
+    )
+    assert run_program.recorder is not None and run_program.recorder.resources() == []
+
+
 def test_a_malformed_rotation_config_in_the_last_outputs_takes_the_warning_path(
     run_program: ProgramRunner, caplog: pytest.LogCaptureFixture
 ) -> None:
