@@ -60,14 +60,16 @@ OUTPUTS: tuple[str, ...] = (
     "role_arn",
     "key_arns",
     "aliases",
+    "key_policy",
     "service_account_email",
     "region_specs",
     "cmek_config_json",
     "status",
     "region_statuses",
 )
-"""The ``ClusterCmek`` outputs exported for each cluster (besides ``cluster_id``). AWS-only
-ones (``role_arn``, ``key_arns``, ``aliases``) are null on GCP, ``service_account_email`` on AWS."""
+"""The ``ClusterCmek`` outputs exported for each cluster (besides ``cluster_id``): every output
+the component registers. AWS-only ones (``role_arn``, ``key_arns``, ``aliases``,
+``key_policy``) are null on GCP, ``service_account_email`` on AWS."""
 
 
 def read_stack_config() -> tuple[dict[str, Any], set[str]]:

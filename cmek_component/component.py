@@ -457,8 +457,9 @@ class ClusterCmek(pulumi.ComponentResource):
         self.status = activation.status
         self.region_statuses = activation.regions.apply(_region_statuses)
 
-        outputs: dict[str, Any] = dict(declared.outputs)
-        outputs.update(
+        # Exactly the attributes above (the stack program exports each one): the cloud modules'
+        # other details (DeclaredKeys.outputs) are not component outputs.
+        self.register_outputs(
             {
                 "auth_principal": self.auth_principal,
                 "key_uris": self.key_uris,
@@ -473,7 +474,6 @@ class ClusterCmek(pulumi.ComponentResource):
                 "region_statuses": self.region_statuses,
             }
         )
-        self.register_outputs(outputs)
 
 
 def _region_statuses(regions: object) -> dict[str, str]:

@@ -774,6 +774,36 @@ def test_a_revoking_cluster_without_a_record_gets_a_warning(
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("stack", ["aws-example", "gcp-example"])
+def test_every_registered_output_is_exported_key_policy_included(
+    run_program: ProgramRunner, monkeypatch: pytest.MonkeyPatch, stack: str
+) -> None:
+    """The README tells byo_keys users to take key_policy from the outputs: every output the
+    component registers is an attribute the stack exports, and nothing else is registered."""
+    registered: dict[str, set[str]] = {}
+    register = component.ClusterCmek.register_outputs
+
+    def record(self: component.ClusterCmek, outputs: dict[str, Any]) -> None:
+        registered[self._name] = set(outputs)
+        register(self, outputs)
+
+    monkeypatch.setattr(component.ClusterCmek, "register_outputs", record)
+    config, secret_keys = stack_config(stack)
+
+    run = run_program(config, secret_keys)
+
+    for name, names in registered.items():
+        assert "key_policy" in names
+        assert names <= set(run.outputs[name]), names - set(run.outputs[name])
+        if stack == "aws-example":
+            policy = json.loads(run.outputs[name]["key_policy"])
+            assert policy["Id"] == "crdb-cmek-kms"
+            assert policy["Statement"][0]["Principal"] == {"AWS": run.outputs[name]["role_arn"]}
+        else:
+            assert run.outputs[name]["key_policy"] is None
+    assert len(registered) == 2
+
+
 def test_secret_cluster_config_makes_every_export_secret(run_program: ProgramRunner) -> None:
     config, secret_keys = stack_config("aws-example")
 
