@@ -237,8 +237,10 @@ class ClusterCmekArgs(TypedDict):
 
     cluster_id: Required[str]
     """CockroachDB Cloud cluster id: a UUID in canonical form, 8-4-4-4-12 lower-case hex digits,
-    as in the cluster's URL (other spellings are refused, with the canonical one suggested).
-    Changing it replaces the activation."""
+    as in the cluster's URL (other spellings are refused, with the canonical one suggested). A
+    plain string: a Pulumi ``Output`` (the id of a cluster created in the same program) is
+    refused, since the component reads the cluster while the program runs. Changing it
+    replaces the activation."""
 
     cloud: NotRequired[Literal["AWS", "GCP"]]
     """The cluster's cloud. Default: read from ``GET /api/v1/clusters/{id}``."""

@@ -97,11 +97,33 @@ def _non_empty_str(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+OUTPUT_ARGUMENT_RULE = (
+    "expected a plain value, got a Pulumi Output: ClusterCmek reads the cluster (cloud, regions, "
+    "account_id) and plans its keys while the program runs, before an Output's value is known (the "
+    "id of a cluster created in the same program, such as cockroach.Cluster(...).id, is not known "
+    "in a preview). Create the cluster first (in its own stack, or in an earlier `pulumi up` "
+    "without ClusterCmek), then pass its id as a string, for example from stack config "
+    "(`pulumi config set clusterId <id>`, `pulumi.Config().require(\"clusterId\")`)"
+)
+"""Why an ``Output`` argument is refused, and what to do instead (README, beside the library example)."""
+
+
+def _output_problems(args: Mapping[str, Any]) -> list[Problem]:
+    """An ``Output`` or other awaitable (``Input[str]``) where a plain value is needed."""
+    problems: list[Problem] = []
+    for name in ("cluster_id", "cloud", "regions", "account_id", "organization_id"):
+        value = args.get(name)
+        if isinstance(value, pulumi.Output) or hasattr(value, "__await__"):
+            problems.append(Problem(name, OUTPUT_ARGUMENT_RULE))
+    return problems
+
+
 def validate_args(args: Mapping[str, Any]) -> list[Problem]:
     """Problems with the cloud-independent arguments (field, rule and value in each message).
 
     Cloud-specific options (``aws``, ``gcp``) are checked by the cloud module; rules that depend
-    on the previous state (``revoke`` together with another change) by the activation.
+    on the previous state (``revoke`` together with another change) by the activation. An
+    ``Output`` for ``cluster_id`` (or another cluster fact) is refused with what to do instead.
     """
     if not isinstance(args, Mapping):
         return [Problem("args", f"expected a mapping of ClusterCmekArgs, got {shown(args)}")]
@@ -109,6 +131,9 @@ def validate_args(args: Mapping[str, Any]) -> list[Problem]:
     for key in args:
         if key not in ARG_NAMES:
             problems.append(Problem(str(key), f"expected one of the arguments ({', '.join(ARG_NAMES)}), got {shown(key)}"))
+    outputs = _output_problems(args)
+    if outputs:
+        return problems + outputs
     problem = cluster_id_problem("cluster_id", args.get("cluster_id"))
     if problem:
         problems.append(problem)

@@ -746,6 +746,25 @@ def test_wait_limits_are_bounded_before_any_resource(run: Callable[..., Run], ac
     assert run.recorders[-1].resources() == []  # type: ignore[attr-defined]
 
 
+def test_a_cluster_id_output_is_refused_with_what_to_do(pulumi_mocks: Callable[..., Recorder]) -> None:
+    recorder = pulumi_mocks()
+
+    @pulumi.runtime.test
+    def program() -> None:
+        created_in_this_program = pulumi.Output.from_input(CLUSTER_ID)  # e.g. cockroach.Cluster(...).id
+        ClusterCmek("prod", {"cluster_id": created_in_this_program}, client_factory=no_cloud_api)  # type: ignore[typeddict-item]
+
+    with pytest.raises(SpecProblems) as raised:
+        program()
+
+    [problem] = raised.value.problems
+    assert problem.field == "cluster_id"
+    assert problem.message.startswith("expected a plain value, got a Pulumi Output: ClusterCmek reads the cluster")
+    assert "cockroach.Cluster(...).id" in problem.message
+    assert "pass its id as a string" in problem.message and "pulumi config set clusterId <id>" in problem.message
+    assert recorder.resources() == []
+
+
 def test_missing_vault_credentials_are_refused_before_any_resource(run: Callable[..., Run]) -> None:
     with pytest.raises(SpecProblems) as raised:
         run(vault={})
