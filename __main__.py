@@ -39,6 +39,7 @@ from cmek_component.component import (
     ClusterCmek,
     ClusterFactsError,
     resolve_cluster_facts,
+    sdk_problems,
     vault_config_problems,
 )
 from cmek_component.config import CLUSTERS_OUTPUT, ClusterConfig, ConfigError, parse_stack_config
@@ -134,6 +135,9 @@ def _cluster_problems(
     try:
         facts = resolve_cluster_facts(cluster.args, lambda: reader)
         problems += revoke_problems(cluster, last, facts.cloud)
+        missing = sdk_problems(facts.cloud, cluster.args)
+        if missing:
+            return problems + _under(cluster, missing)
         problems += vault_config_problems(facts.cloud, cluster.args, who=cluster.key)
         if facts.cloud == "AWS":
             from cmek_component import aws

@@ -16,6 +16,7 @@ Every child is named from the component's name and parented to it.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -204,6 +205,36 @@ def validate_args(args: Mapping[str, Any]) -> list[Problem]:
     for name in ("aws", "gcp"):
         if args.get(name) is not None and not isinstance(args.get(name), Mapping):
             problems.append(Problem(name, f"expected a mapping of {name.upper()} options, got {shown(args.get(name))}"))
+    return problems
+
+
+SDK_EXTRAS: dict[str, str] = {"pulumi_aws": "aws", "pulumi_gcp": "gcp", "pulumi_vault": "vault"}
+"""Each cloud SDK and the extra of this package that installs it (``pyproject.toml``)."""
+
+
+def sdk_problems(cloud: str, args: Mapping[str, Any]) -> list[Problem]:
+    """The cloud SDKs this cluster needs and the environment lacks (``pulumi_aws`` for AWS,
+    ``pulumi_gcp`` for GCP, ``pulumi_vault`` with ``vault``), each with the extra to install.
+    Only the SDKs the cluster needs are imported: an AWS stack never loads ``pulumi_gcp``."""
+    needed = [("cloud", "pulumi_aws" if cloud == "AWS" else "pulumi_gcp", f"a {cloud} cluster")]
+    if args.get("vault") is not None:
+        needed.append(("vault", "pulumi_vault", "Vault key material"))
+    problems: list[Problem] = []
+    for field_name, module, what in needed:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name != module:
+                raise
+            extra = SDK_EXTRAS[module]
+            problems.append(
+                Problem(
+                    field_name,
+                    f"{what} needs the {module.replace('_', '-')} package, which is not installed: "
+                    f"install this package with its {extra!r} extra (`pip install "
+                    f"'cmek-component[{extra}]'`; from a checkout `venv/bin/pip install -e '.[{extra}]'`)",
+                )
+            )
     return problems
 
 
@@ -397,6 +428,9 @@ class ClusterCmek(pulumi.ComponentResource):
         client_factory: ClientFactory | None = None,
     ) -> None:
         facts = resolve_cluster_facts(args, client_factory or default_client_factory)
+        missing = sdk_problems(facts.cloud, args)
+        if missing:
+            raise SpecProblems(missing)
         aws_plan = None
         if facts.cloud == "AWS":
             from . import aws as aws_keys

@@ -251,7 +251,7 @@ RULES: tuple[str, ...] = (
     "`cmek:gcp` is a secret, no configured value appears in any message of the program (`[secret]`), "
     "and every stack output is a secret (see *Secret cluster configuration* below for what stays plain).",
     "After these checks the program runs the component's own checks for every cluster (cluster "
-    "facts, then the AWS or GCP key plan and the `cmek-vault:*` credentials "
+    "facts, the cloud SDK it needs, then the AWS or GCP key plan and the `cmek-vault:*` credentials "
     "Vault needs), still before declaring anything; their problems are reported under the cluster's "
     "key too (`cmek:clusters[1].aws.alias: has no effect with aws.byo_keys ...`), or under the "
     "missing key (`cmek-vault:awsAccessKey: required by cmek:clusters[1] ...`).",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -772,5 +773,21 @@ def test_missing_vault_credentials_are_refused_before_any_resource(run: Callable
     assert [p.field for p in raised.value.problems] == ["cmek-vault:awsAccessKey", "cmek-vault:awsSecretKey"]
     assert raised.value.problems[0].message.startswith(
         "required when vault.credentials is 'config' (the default): run `pulumi config set --secret cmek-vault:awsAccessKey <value>`"
+    )
+    assert run.recorders[-1].resources() == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("module", "args", "extra"), [("pulumi_aws", {}, "aws"), ("pulumi_vault", {"vault": {"credentials": "vault-server"}}, "vault")])
+def test_a_missing_cloud_sdk_names_the_extra_to_install(
+    run: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, module: str, args: dict[str, Any], extra: str
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # as if the extra were not installed
+
+    with pytest.raises(SpecProblems) as raised:
+        run(**args)
+
+    assert [str(p) for p in raised.value.problems][-1].endswith(
+        f"needs the {module.replace('_', '-')} package, which is not installed: install this package with its "
+        f"{extra!r} extra (`pip install 'cmek-component[{extra}]'`; from a checkout `venv/bin/pip install -e '.[{extra}]'`)"
     )
     assert run.recorders[-1].resources() == []  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ import asyncio
 import copy
 import json
 import runpy
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -897,3 +898,22 @@ def test_a_malformed_rotation_config_in_the_last_outputs_takes_the_warning_path(
         for w in warnings
     ), warnings
     assert run.activation("analytics")["revoke"] is True
+
+
+def test_a_gcp_cluster_without_the_gcp_extra_is_told_what_to_install(
+    run_program: ProgramRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pulumi_gcp", None)  # as if pulumi-gcp were not installed
+    monkeypatch.delitem(sys.modules, "cmek_component.gcp", raising=False)
+    config, secret_keys = stack_config("gcp-example")
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+
+    assert str(caught.value).splitlines()[1:] == [
+        f"  cmek:clusters[{index}].cloud: a GCP cluster needs the pulumi-gcp package, which is not installed: "
+        "install this package with its 'gcp' extra (`pip install 'cmek-component[gcp]'`; from a checkout "
+        "`venv/bin/pip install -e '.[gcp]'`)"
+        for index in (0, 1)
+    ]
+    assert run_program.recorder is not None and run_program.recorder.resources() == []
