@@ -12,7 +12,9 @@
    (default ``cluster-<first 8 characters of the cluster id>``).
 4. Exports each cluster's outputs as one object under its resource name (with
    ``rotation_config``, what the next update's revoke check compares against), and ``clusters``
-   (resource name -> cluster id). The seed's manifest, for example::
+   (resource name -> cluster id). With secret cluster configuration (``cmek:clusters``,
+   ``cmek:aws`` or ``cmek:gcp`` set with ``--secret``) every exported value is a secret and no
+   message of steps 1-3 shows a configured value. The seed's manifest, for example::
 
        pulumi stack output --json payments | jq -r .cmek_config_json > cmek_config.json
 
@@ -33,9 +35,15 @@ import pulumi
 import pulumi.runtime.config as runtime_config
 
 from cmek_component import component, last_update, revoke_guard
-from cmek_component.component import ClusterCmek, ClusterFactsError, resolve_cluster_facts
-from cmek_component.config import ClusterConfig, ConfigError, parse_stack_config
-from cmek_component.manifest import Problem, SpecError, SpecProblems
+from cmek_component.component import (
+    ClusterCmek,
+    ClusterFactsError,
+    resolve_cluster_facts,
+    sdk_problems,
+    vault_config_problems,
+)
+from cmek_component.config import CLUSTERS_OUTPUT, ClusterConfig, ConfigError, parse_stack_config
+from cmek_component.manifest import Problem, SpecError, SpecProblems, masked_values, shown
 
 if TYPE_CHECKING:
     from cmek_component.cloud_models import Cluster, Organization
@@ -53,14 +61,16 @@ OUTPUTS: tuple[str, ...] = (
     "role_arn",
     "key_arns",
     "aliases",
+    "key_policy",
     "service_account_email",
     "region_specs",
     "cmek_config_json",
     "status",
     "region_statuses",
 )
-"""The ``ClusterCmek`` outputs exported for each cluster (besides ``cluster_id``). AWS-only
-ones (``role_arn``, ``key_arns``, ``aliases``) are null on GCP, ``service_account_email`` on AWS."""
+"""The ``ClusterCmek`` outputs exported for each cluster (besides ``cluster_id``): every output
+the component registers. AWS-only ones (``role_arn``, ``key_arns``, ``aliases``,
+``key_policy``) are null on GCP, ``service_account_email`` on AWS."""
 
 
 def read_stack_config() -> tuple[dict[str, Any], set[str]]:
@@ -112,11 +122,23 @@ def cluster_problems(
     cluster: ClusterConfig, reader: CachedClusterReader, last: Mapping[str, Any] | None = None
 ) -> list[Problem]:
     """What ``ClusterCmek`` would refuse for this cluster, found without declaring anything;
-    ``last``: the cluster's ``rotation_config`` from the last update, for the revoke check."""
+    ``last``: the cluster's ``rotation_config`` from the last update, for the revoke check.
+    Values of secret cluster configuration are masked in every message."""
+    with masked_values(cluster.secret):
+        return _cluster_problems(cluster, reader, last)
+
+
+def _cluster_problems(
+    cluster: ClusterConfig, reader: CachedClusterReader, last: Mapping[str, Any] | None
+) -> list[Problem]:
     problems: list[Problem] = []
     try:
         facts = resolve_cluster_facts(cluster.args, lambda: reader)
         problems += revoke_problems(cluster, last, facts.cloud)
+        missing = sdk_problems(facts.cloud, cluster.args)
+        if missing:
+            return problems + _under(cluster, missing)
+        problems += vault_config_problems(facts.cloud, cluster.args, who=cluster.key)
         if facts.cloud == "AWS":
             from cmek_component import aws
 
@@ -128,7 +150,7 @@ def cluster_problems(
     except SpecProblems as error:
         return problems + _under(cluster, error.problems)
     except SpecError as error:
-        return problems + _under(cluster, [Problem(error.field, f"{error.rule}, got {error.value!r}")])
+        return problems + _under(cluster, [Problem(error.field, f"{error.rule}, got {shown(error.value)}")])
     except ClusterFactsError as error:
         raise pulumi.RunError(f"{cluster.key}.{error}") from None
     return problems
@@ -151,9 +173,11 @@ def load_clusters(reader: CachedClusterReader) -> list[ClusterConfig]:
 
 
 def declare_cluster(cluster: ClusterConfig, reader: CachedClusterReader) -> ClusterCmek:
-    """The cluster's ``ClusterCmek``; a late argument error is still reported under its key."""
+    """The cluster's ``ClusterCmek``; a late argument error is still reported under its key
+    (values masked for secret configuration)."""
     try:
-        return ClusterCmek(cluster.name, cluster.args, client_factory=lambda: reader)
+        with masked_values(cluster.secret):
+            return ClusterCmek(cluster.name, cluster.args, client_factory=lambda: reader)
     except SpecProblems as error:
         raise pulumi.RunError(str(ConfigError(_under(cluster, error.problems)))) from None
     except ClusterFactsError as error:
@@ -161,11 +185,20 @@ def declare_cluster(cluster: ClusterConfig, reader: CachedClusterReader) -> Clus
 
 
 def cluster_outputs(cluster: ClusterConfig, cmek: ClusterCmek) -> dict[str, Any]:
+    """The cluster's exported object: ``cluster_id``, :data:`OUTPUTS` and ``rotation_config``;
+    each value a secret when the cluster configuration is."""
     outputs: dict[str, Any] = {"cluster_id": cluster.args["cluster_id"]}
     outputs.update({name: getattr(cmek, name) for name in OUTPUTS})
-    record = revoke_guard.rotation_config(cluster.args, cluster.name)
-    outputs[revoke_guard.RECORD_OUTPUT] = pulumi.Output.secret(record) if cluster.secret else record
+    outputs[revoke_guard.RECORD_OUTPUT] = revoke_guard.rotation_config(cluster.args, cluster.name)
+    if cluster.secret:
+        return {name: pulumi.Output.secret(value) for name, value in outputs.items()}
     return outputs
+
+
+def clusters_output(clusters: list[ClusterConfig]) -> Any:
+    """``clusters``: resource name -> cluster id; a secret when any cluster's configuration is."""
+    listing = {cluster.name: cluster.args["cluster_id"] for cluster in clusters}
+    return pulumi.Output.secret(listing) if any(cluster.secret for cluster in clusters) else listing
 
 
 def main() -> None:
@@ -174,7 +207,7 @@ def main() -> None:
     for cluster in clusters:
         cmek = declare_cluster(cluster, reader)
         pulumi.export(cluster.name, cluster_outputs(cluster, cmek))
-    pulumi.export("clusters", {cluster.name: cluster.args["cluster_id"] for cluster in clusters})
+    pulumi.export(CLUSTERS_OUTPUT, clusters_output(clusters))
 
 
 if __name__ == "__main__":

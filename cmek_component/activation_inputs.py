@@ -7,7 +7,7 @@ without this module knowing Pulumi's types.
 
 from __future__ import annotations
 
-import uuid
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +17,26 @@ from cmek_component.manifest import (
     Problem,
     RegionSpec,
     SpecProblems,
+    cluster_id_problem,
     region_specs_problems,
+    shown,
 )
 
 DEFAULT_WAIT_TIMEOUT_SECONDS = 7200
 DEFAULT_IAM_PROPAGATION_TIMEOUT_SECONDS = 600
+MAX_WAIT_TIMEOUT_SECONDS = 7 * 24 * 3600
+"""Upper bound of ``wait_timeout_seconds``: one week. CMEK operations take minutes (an added
+region: up to a few hours); a longer wait only keeps ``pulumi up`` hanging, and running it
+again resumes the wait anyway."""
+MAX_IAM_PROPAGATION_TIMEOUT_SECONDS = 24 * 3600
+"""Upper bound of ``iam_propagation_timeout_seconds``: one day. IAM and KMS grants propagate in
+seconds to minutes (GCP documents up to 7 minutes, usually much less); an error that lasts a
+day is a missing grant, not propagation."""
+TIMEOUT_LIMITS: dict[str, int] = {
+    "wait_timeout_seconds": MAX_WAIT_TIMEOUT_SECONDS,
+    "iam_propagation_timeout_seconds": MAX_IAM_PROPAGATION_TIMEOUT_SECONDS,
+}
+"""Each wait limit and its upper bound (seconds)."""
 MIN_REGION_NODES = 3
 
 INPUT_DEFAULTS: dict[str, Any] = {
@@ -140,7 +155,18 @@ class ActivationInputs:
         }
 
 
-_CLUSTER_ID_RULE = "expected a CockroachDB Cloud cluster id (a UUID such as 8f1c2d3e-...)"
+def timeout_problem(name: str, value: object) -> Problem | None:
+    """Checks a wait limit: a finite number of seconds above 0 and at most its bound
+    (:data:`TIMEOUT_LIMITS`); NaN and infinity are refused (a wait that never ends)."""
+    limit = TIMEOUT_LIMITS[name]
+    if (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and (not isinstance(value, float) or math.isfinite(value))
+        and 0 < value <= limit
+    ):
+        return None
+    return Problem(name, f"expected a number of seconds greater than 0 and at most {limit}, got {shown(value)}")
 
 
 def input_problems(props: Mapping[str, Any], is_unknown: IsUnknown = _never_unknown) -> list[Problem]:
@@ -148,28 +174,25 @@ def input_problems(props: Mapping[str, Any], is_unknown: IsUnknown = _never_unkn
     problems: list[Problem] = []
     cluster_id = props.get("cluster_id")
     if not is_unknown(cluster_id):
-        if not isinstance(cluster_id, str) or not cluster_id:
-            problems.append(Problem("cluster_id", f"is required: {_CLUSTER_ID_RULE}, got {cluster_id!r}"))
-        else:
-            try:
-                uuid.UUID(cluster_id)
-            except ValueError:
-                problems.append(Problem("cluster_id", f"{_CLUSTER_ID_RULE}, got {cluster_id!r}"))
+        problem = cluster_id_problem("cluster_id", cluster_id)
+        if problem:
+            problems.append(problem)
     specs = props.get("region_specs")
     problems.extend(region_specs_problems(specs, is_unknown=is_unknown))
     problems.extend(_new_region_nodes_problems(props.get("new_region_nodes"), specs, is_unknown))
     trigger = props.get("rotation_trigger")
     if not is_unknown(trigger) and not isinstance(trigger, str):
-        problems.append(Problem("rotation_trigger", f"expected a string (any value; change it to re-wrap every region), got {trigger!r}"))
+        problems.append(Problem("rotation_trigger", f"expected a string (any value; change it to re-wrap every region), got {shown(trigger)}"))
     revoke = props.get("revoke")
     if not is_unknown(revoke) and not isinstance(revoke, bool):
-        problems.append(Problem("revoke", f"expected true or false, got {revoke!r}"))
-    for name in ("wait_timeout_seconds", "iam_propagation_timeout_seconds"):
+        problems.append(Problem("revoke", f"expected true or false, got {shown(revoke)}"))
+    for name in TIMEOUT_LIMITS:
         value = props.get(name)
         if is_unknown(value):
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            problems.append(Problem(name, f"expected a number of seconds greater than 0, got {value!r}"))
+        problem = timeout_problem(name, value)
+        if problem:
+            problems.append(problem)
     return problems
 
 
@@ -177,32 +200,71 @@ def _new_region_nodes_problems(raw: object, specs: object, is_unknown: IsUnknown
     if is_unknown(raw):
         return []
     if not isinstance(raw, Mapping):
-        return [Problem("new_region_nodes", f"expected a map of region name to node count, got {raw!r}")]
+        return [Problem("new_region_nodes", f"expected a map of region name to node count, got {shown(raw)}")]
     spec_regions: set[str] | None = None
     if isinstance(specs, Sequence) and not isinstance(specs, str) and not contains_unknown(specs, is_unknown):
         spec_regions = {str(item.get("region")) for item in specs if isinstance(item, Mapping)}
     problems: list[Problem] = []
     for region, count in raw.items():
-        field_name = f"new_region_nodes[{region!r}]"
+        field_name = f"new_region_nodes[{shown(region)}]"
         if is_unknown(count):
             continue
         nodes = _whole(count)
         if nodes is None or nodes < MIN_REGION_NODES:
-            problems.append(Problem(field_name, f"expected a node count of at least {MIN_REGION_NODES}, got {count!r}"))
+            problems.append(Problem(field_name, f"expected a node count of at least {MIN_REGION_NODES}, got {shown(count)}"))
         if spec_regions is not None and region not in spec_regions:
             problems.append(
-                Problem(field_name, f"a region being added needs its key in region_specs, got region {region!r} with no spec")
+                Problem(field_name, f"a region being added needs its key in region_specs, got region {shown(region)} with no spec")
             )
     return problems
 
 
+STATE_HINT = (
+    "in the activation's stored state: remove the activation from the state "
+    "(`pulumi state delete <urn>`, `pulumi stack --show-urns` lists it) and run `pulumi up`; its "
+    "create adopts the live configuration when it uses the declared keys"
+)
+
+
+def spec_shape_problems(raw: object, field: str = "region_specs", is_unknown: IsUnknown = _never_unknown) -> list[Problem]:
+    """Problems with the shape of ``region_specs`` that keep two sets of inputs from being
+    compared: not a list, an item that is not an object, a ``key_spec`` that is not an object
+    (formats are :func:`region_specs_problems`' job). Unknown values pass."""
+    if is_unknown(raw) or raw is None:
+        return []
+    if not isinstance(raw, Sequence) or isinstance(raw, (str, bytes)):
+        return [Problem(field, f"expected a list of {{region, key_spec}} objects, got {shown(raw)}")]
+    problems: list[Problem] = []
+    for index, item in enumerate(raw):
+        if is_unknown(item):
+            continue
+        if not isinstance(item, Mapping):
+            problems.append(Problem(f"{field}[{index}]", f"expected an object with region and key_spec, got {shown(item)}"))
+            continue
+        key_spec = item.get("key_spec")
+        if not is_unknown(key_spec) and not isinstance(key_spec, Mapping):
+            problems.append(
+                Problem(
+                    f"{field}[{index}].key_spec",
+                    f"expected an object with type, uri and auth_principal, got {shown(key_spec)}",
+                )
+            )
+    return problems
+
+
+def _state_problems(olds: Mapping[str, Any]) -> list[Problem]:
+    """Shape problems of the previous inputs (the stored state), each saying where it is."""
+    return [Problem(p.field, f"{p.message} ({STATE_HINT})") for p in spec_shape_problems(olds.get("region_specs"))]
+
+
 def _canonical_specs(raw: object) -> object:
-    """Region specs as a sorted tuple, so that region order never counts as a change."""
+    """Region specs as a sorted tuple, so that region order never counts as a change. Items of
+    the wrong shape compare by their ``repr`` (never equal to a well-formed spec)."""
     if not isinstance(raw, Sequence) or isinstance(raw, str):
         return raw
     items = []
     for item in raw:
-        if isinstance(item, Mapping):
+        if isinstance(item, Mapping) and isinstance(item.get("key_spec"), Mapping):
             spec = RegionSpec.from_api(item)
             items.append((spec.region, spec.key_spec.type, spec.key_spec.uri, spec.key_spec.auth_principal))
         else:
@@ -236,6 +298,7 @@ def check_problems(olds: Mapping[str, Any], news: Mapping[str, Any], is_unknown:
     if not olds:
         return problems
     olds = with_defaults(olds)
+    problems.extend(_state_problems(olds))
     old_revoke, new_revoke = olds.get("revoke"), news.get("revoke")
     if old_revoke is True and new_revoke is False:
         problems.append(Problem("revoke", REVOKE_IRREVERSIBLE.removeprefix("revoke: ")))
@@ -275,9 +338,13 @@ def diff_inputs(olds: Mapping[str, Any], news: Mapping[str, Any], is_unknown: Is
 
     ``cluster_id`` changed (or unknown) replaces; anything else changed updates; an unknown
     value counts as changed; region order is ignored. Raises ``IrreversibleRevoke`` when
-    ``revoke`` goes from true to false.
+    ``revoke`` goes from true to false, and ``SpecProblems`` naming the field when a
+    ``region_specs`` item (new, or in the stored state) is not shaped like a region spec.
     """
     olds, news = with_defaults(olds), with_defaults(news)
+    problems = spec_shape_problems(news.get("region_specs"), is_unknown=is_unknown) + _state_problems(olds)
+    if problems:
+        raise SpecProblems(problems)
     changed = []
     for name in INPUT_NAMES:
         old, new = olds.get(name), news.get(name)

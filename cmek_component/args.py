@@ -222,17 +222,25 @@ class ActivationOptions(TypedDict, total=False):
     """Wait limits of the activation."""
 
     wait_timeout_seconds: int
-    """How long to wait for ENABLED after an enable, rotation or added region. Default 7200."""
+    """How long to wait for ENABLED after an enable, rotation or added region, 1-604800 (one
+    week: CMEK operations take minutes, an added region up to a few hours, and running
+    ``pulumi up`` again resumes the wait). Default 7200."""
 
     iam_propagation_timeout_seconds: int
-    """How long a KMS/IAM permission error is treated as IAM propagation and retried. Default 600."""
+    """How long a KMS/IAM permission error is treated as IAM propagation and retried, 1-86400
+    (one day: grants propagate in seconds to minutes; an error that lasts longer is a missing
+    grant). Default 600."""
 
 
 class ClusterCmekArgs(TypedDict):
     """Arguments of ``ClusterCmek``. Only ``cluster_id`` is required."""
 
     cluster_id: Required[str]
-    """CockroachDB Cloud cluster id (a UUID). Changing it replaces the activation."""
+    """CockroachDB Cloud cluster id: a UUID in canonical form, 8-4-4-4-12 lower-case hex digits,
+    as in the cluster's URL (other spellings are refused, with the canonical one suggested). A
+    plain string: a Pulumi ``Output`` (the id of a cluster created in the same program) is
+    refused, since the component reads the cluster while the program runs. Changing it
+    replaces the activation."""
 
     cloud: NotRequired[Literal["AWS", "GCP"]]
     """The cluster's cloud. Default: read from ``GET /api/v1/clusters/{id}``."""
@@ -254,12 +262,14 @@ class ClusterCmekArgs(TypedDict):
     and the activation adds them with one ``PATCH cluster``. Default: none."""
 
     key_generation: NotRequired[int]
-    """Generation of the keys, starting at 1 (default). Raising it makes new keys (the old ones
-    stay, retained) and rotates every region to them."""
+    """Generation of the keys, starting at 1 (default), at most 100. Raising it makes new keys
+    (the old ones stay, retained) and rotates every region to them. The bound: every generation
+    stays declared, so generation ``n`` means ``n`` keys per region; 100 is a monthly rotation
+    for eight years."""
 
     region_key_generations: NotRequired[dict[str, int]]
-    """Per-region override of ``key_generation`` (``per-region`` and GCP modes): rotates only
-    those regions."""
+    """Per-region override of ``key_generation`` (``per-region`` and GCP modes), 1-100 like it:
+    rotates only those regions."""
 
     rotation_trigger: NotRequired[str]
     """Any string; changing it re-wraps every region with its current key (the documented way

@@ -45,6 +45,8 @@ from .manifest import (
     SpecProblems,
     is_whole_number,
     key_generations,
+    shown,
+    shown_names,
 )
 
 KEY_MODES: tuple[str, ...] = ("multi-region", "per-region", "single")
@@ -123,7 +125,7 @@ def _gen(generation: int) -> str:
 def _flag(options: Mapping[str, Any], name: str, default: bool, problems: list[Problem]) -> bool:
     value = options.get(name, default)
     if not isinstance(value, bool):
-        problems.append(Problem(f"aws.{name}", f"expected true or false, got {value!r}"))
+        problems.append(Problem(f"aws.{name}", f"expected true or false, got {shown(value)}"))
         return default
     return value
 
@@ -137,7 +139,7 @@ def _role_problems(options: Mapping[str, Any]) -> list[Problem]:
         or not set(role_name) <= _ROLE_NAME_CHARS
     ):
         problems.append(
-            Problem("aws.role_name", f"expected 1-64 characters of a-zA-Z0-9+=,.@_-, got {role_name!r}")
+            Problem("aws.role_name", f"expected 1-64 characters of a-zA-Z0-9+=,.@_-, got {shown(role_name)}")
         )
     role_path = options.get("role_path")
     if role_path is not None and (
@@ -149,7 +151,7 @@ def _role_problems(options: Mapping[str, Any]) -> list[Problem]:
         or any(not 0x21 <= ord(c) <= 0x7E for c in role_path)
     ):
         problems.append(
-            Problem("aws.role_path", f"expected '/' or '/<segments>/' (at most 512 characters), got {role_path!r}")
+            Problem("aws.role_path", f"expected '/' or '/<segments>/' (at most 512 characters), got {shown(role_path)}")
         )
     boundary = options.get("permissions_boundary")
     if boundary is not None and (
@@ -158,7 +160,7 @@ def _role_problems(options: Mapping[str, Any]) -> list[Problem]:
         problems.append(
             Problem(
                 "aws.permissions_boundary",
-                f"expected a managed policy ARN (arn:aws:iam::<account or aws>:policy/<name>), got {boundary!r}",
+                f"expected a managed policy ARN (arn:aws:iam::<account or aws>:policy/<name>), got {shown(boundary)}",
             )
         )
     tags = options.get("tags")
@@ -166,7 +168,7 @@ def _role_problems(options: Mapping[str, Any]) -> list[Problem]:
         not isinstance(tags, Mapping)
         or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items())
     ):
-        problems.append(Problem("aws.tags", f"expected a mapping of tag name -> string value, got {tags!r}"))
+        problems.append(Problem("aws.tags", f"expected a mapping of tag name -> string value, got {shown(tags)}"))
     return problems
 
 
@@ -179,13 +181,13 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
     """
     raw_options: object = args.get("aws") or {}
     if not isinstance(raw_options, Mapping):
-        raise SpecProblems([Problem("aws", f"expected a mapping of AWS options, got {raw_options!r}")])
+        raise SpecProblems([Problem("aws", f"expected a mapping of AWS options, got {shown(raw_options)}")])
     options: Mapping[str, Any] = raw_options
     problems: list[Problem] = []
     for key in options:
         if key not in AWS_OPTION_NAMES:
             problems.append(
-                Problem(f"aws.{key}", f"expected one of the AWS options ({', '.join(AWS_OPTION_NAMES)}), got {key!r}")
+                Problem(f"aws.{key}", f"expected one of the AWS options ({', '.join(AWS_OPTION_NAMES)}), got {shown(key)}")
             )
     regions = list(facts.regions)
     uses_vault = args.get("vault") is not None
@@ -196,7 +198,7 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
     try:
         policies.trust_policy(facts.account_id, facts.organization_id)
     except SpecError as error:
-        problems.append(Problem(error.field, f"{error.rule}, got {error.value!r}"))
+        problems.append(Problem(error.field, f"{error.rule}, got {shown(error.value)}"))
     problems.extend(_role_problems(options))
 
     admin_principals: list[str] | None = None
@@ -204,7 +206,7 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
         try:
             admin_principals = policies.validate_admin_principals(options["admin_principals"])
         except SpecError as error:
-            problems.append(Problem(error.field, f"{error.rule}, got {error.value!r}"))
+            problems.append(Problem(error.field, f"{error.rule}, got {shown(error.value)}"))
 
     enable_key_rotation = _flag(options, "enable_key_rotation", True, problems)
     retain_on_delete = _flag(options, "retain_on_delete", True, problems)
@@ -213,18 +215,18 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
     cut_key_access = _flag(options, "cut_key_access", False, problems)
     window = options.get("deletion_window_in_days", DEFAULT_DELETION_WINDOW_IN_DAYS)
     if not is_whole_number(window) or not 7 <= window <= 30:
-        problems.append(Problem("aws.deletion_window_in_days", f"expected a whole number from 7 to 30, got {window!r}"))
+        problems.append(Problem("aws.deletion_window_in_days", f"expected a whole number from 7 to 30, got {shown(window)}"))
         window = DEFAULT_DELETION_WINDOW_IN_DAYS
 
     key_mode = options.get("key_mode", DEFAULT_KEY_MODE)
     if key_mode not in KEY_MODES:
-        problems.append(Problem("aws.key_mode", f"expected one of {', '.join(KEY_MODES)}, got {key_mode!r}"))
+        problems.append(Problem("aws.key_mode", f"expected one of {', '.join(KEY_MODES)}, got {shown(key_mode)}"))
         key_mode = DEFAULT_KEY_MODE
 
     primary_region = options.get("primary_region", regions[0] if regions else "")
     if "primary_region" in options and primary_region not in regions:
         problems.append(
-            Problem("aws.primary_region", f"expected one of the cluster regions ({', '.join(regions)}), got {primary_region!r}")
+            Problem("aws.primary_region", f"expected one of the cluster regions ({shown_names(regions)}), got {shown(primary_region)}")
         )
 
     # Generations (with Vault, the Vault plan checks them).
@@ -238,7 +240,7 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
                 Problem(
                     "region_key_generations",
                     f"only applies with aws.key_mode 'per-region' (a {key_mode} key serves several "
-                    f"regions; raise key_generation instead), got {dict(per_region_raw)!r}",
+                    f"regions; raise key_generation instead), got {shown(dict(per_region_raw))}",
                 )
             )
 
@@ -250,10 +252,10 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
             policies.alias_name(alias_base, newest)
         except SpecError as error:
             problems.append(
-                Problem("aws.alias", f"{error.rule} with the suffix of generation {newest}, got {alias_base!r}")
+                Problem("aws.alias", f"{error.rule} with the suffix of generation {newest}, got {shown(alias_base)}")
             )
     except SpecError as error:
-        problems.append(Problem(error.field, f"{error.rule}, got {error.value!r}"))
+        problems.append(Problem(error.field, f"{error.rule}, got {shown(error.value)}"))
 
     # Key material from Vault: the Vault plan checks its own options, generations and byo_keys.
     if uses_vault:
@@ -264,11 +266,11 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
         except SpecProblems as error:
             problems.extend(error.problems)
         except SpecError as error:
-            problems.append(Problem(error.field, f"{error.rule}, got {error.value!r}"))
+            problems.append(Problem(error.field, f"{error.rule}, got {shown(error.value)}"))
         for option in ("key_mode", "primary_region", "alias", "attach_key_policy"):
             if option in options:
                 problems.append(
-                    Problem(f"aws.{option}", f"has no effect with vault (Vault makes the keys), got {options[option]!r}")
+                    Problem(f"aws.{option}", f"has no effect with vault (Vault makes the keys), got {shown(options[option])}")
                 )
 
     # Bring your own keys.
@@ -276,29 +278,29 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
     byo_raw = None if uses_vault else options.get("byo_keys")
     if byo_raw is not None:
         if not isinstance(byo_raw, Mapping):
-            problems.append(Problem("aws.byo_keys", f"expected a mapping of cluster region -> KMS key ARN, got {byo_raw!r}"))
+            problems.append(Problem("aws.byo_keys", f"expected a mapping of cluster region -> KMS key ARN, got {shown(byo_raw)}"))
         else:
             missing = [r for r in regions if r not in byo_raw]
             if missing:
                 problems.append(
                     Problem(
                         "aws.byo_keys",
-                        f"expected a key ARN for every cluster region ({', '.join(regions)}); "
-                        f"missing {', '.join(missing)}, got {dict(byo_raw)!r}",
+                        f"expected a key ARN for every cluster region ({shown_names(regions)}); "
+                        f"missing {shown_names(missing)}, got {shown(dict(byo_raw))}",
                     )
                 )
             for region, arn in byo_raw.items():
                 where = f"aws.byo_keys.{region}"
                 if region not in regions:
-                    problems.append(Problem(where, f"expected a cluster region as key ({', '.join(regions)}), got {region!r}"))
-                elif not isinstance(arn, str) or not AWS_KEY_ARN_RE.match(arn):
-                    problems.append(Problem(where, f"expected {AWS_KEY_ARN_FORM}, got {arn!r}"))
+                    problems.append(Problem(where, f"expected a cluster region as key ({shown_names(regions)}), got {shown(region)}"))
+                elif not isinstance(arn, str) or not AWS_KEY_ARN_RE.fullmatch(arn):
+                    problems.append(Problem(where, f"expected {AWS_KEY_ARN_FORM}, got {shown(arn)}"))
                 else:
                     byo[region] = arn
         for option in ("key_mode", "primary_region", "alias"):
             if option in options:
                 problems.append(
-                    Problem(f"aws.{option}", f"has no effect with aws.byo_keys (no key is created), got {options[option]!r}")
+                    Problem(f"aws.{option}", f"has no effect with aws.byo_keys (no key is created), got {shown(options[option])}")
                 )
         if generation != 1 or per_region_raw:
             field_name = "key_generation" if generation != 1 else "region_key_generations"
@@ -306,7 +308,7 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
             problems.append(
                 Problem(
                     field_name,
-                    f"has no effect with aws.byo_keys: rotate by changing the key ARNs, got {value!r}",
+                    f"has no effect with aws.byo_keys: rotate by changing the key ARNs, got {shown(value)}",
                 )
             )
         if cut_key_access and not attach_key_policy:
@@ -489,7 +491,7 @@ def declare_plan(
         for region, arn in plan.byo_keys.items():
             named.setdefault(arn, region)
         for arn, region in named.items():
-            match = AWS_KEY_ARN_RE.match(arn)
+            match = AWS_KEY_ARN_RE.fullmatch(arn)
             assert match is not None
             key_policies.append(
                 aws.kms.KeyPolicy(

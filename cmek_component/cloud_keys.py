@@ -40,4 +40,7 @@ class DeclaredKeys:
     dependencies: list[pulumi.Resource] = field(default_factory=list)
     """Resources the activation depends on: the role or service account, every key policy and grant."""
     outputs: dict[str, Any] = field(default_factory=dict)
-    """Cloud-specific outputs of the component (role_arn, key_arns, aliases, service_account_email ...)."""
+    """Cloud-specific values: those the component exposes as outputs (``role_arn``,
+    ``key_arns``, ``aliases``, ``key_policy``, ``service_account_email``) and details of the
+    cloud module (GCP project and key rings, Vault entry and key names) that are not component
+    outputs."""

@@ -16,12 +16,13 @@ Every child is named from the component's name and parented to it.
 
 from __future__ import annotations
 
-import uuid
+import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pulumi
 
+from .activation_inputs import TIMEOUT_LIMITS, timeout_problem
 from .args import ActivationOptions, AwsKeyOptions, ClusterCmekArgs, GcpKeyOptions
 from .cloud_keys import ClusterFacts, DeclaredKeys
 from .manifest import (
@@ -29,12 +30,16 @@ from .manifest import (
     Problem,
     RegionSpec,
     SpecProblems,
+    cluster_id_problem,
     cmek_config_document,
+    generation_problem,
     is_whole_number,
     key_type_for_cloud,
     parse_region_specs,
+    plain,
     region_problem,
     render_cmek_config,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -93,91 +98,157 @@ def _non_empty_str(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+OUTPUT_ARGUMENT_RULE = (
+    "expected a plain value, got a Pulumi Output: ClusterCmek reads the cluster (cloud, regions, "
+    "account_id) and plans its keys while the program runs, before an Output's value is known (the "
+    "id of a cluster created in the same program, such as cockroach.Cluster(...).id, is not known "
+    "in a preview). Create the cluster first (in its own stack, or in an earlier `pulumi up` "
+    "without ClusterCmek), then pass its id as a string, for example from stack config "
+    "(`pulumi config set clusterId <id>`, `pulumi.Config().require(\"clusterId\")`)"
+)
+"""Why an ``Output`` argument is refused, and what to do instead (README, beside the library example)."""
+
+
+def _output_problems(args: Mapping[str, Any]) -> list[Problem]:
+    """An ``Output`` or other awaitable (``Input[str]``) where a plain value is needed."""
+    problems: list[Problem] = []
+    for name in ("cluster_id", "cloud", "regions", "account_id", "organization_id"):
+        value = args.get(name)
+        if isinstance(value, pulumi.Output) or hasattr(value, "__await__"):
+            problems.append(Problem(name, OUTPUT_ARGUMENT_RULE))
+    return problems
+
+
 def validate_args(args: Mapping[str, Any]) -> list[Problem]:
     """Problems with the cloud-independent arguments (field, rule and value in each message).
 
     Cloud-specific options (``aws``, ``gcp``) are checked by the cloud module; rules that depend
-    on the previous state (``revoke`` together with another change) by the activation.
+    on the previous state (``revoke`` together with another change) by the activation. An
+    ``Output`` for ``cluster_id`` (or another cluster fact) is refused with what to do instead.
     """
     if not isinstance(args, Mapping):
-        return [Problem("args", f"expected a mapping of ClusterCmekArgs, got {args!r}")]
+        return [Problem("args", f"expected a mapping of ClusterCmekArgs, got {shown(args)}")]
     problems: list[Problem] = []
     for key in args:
         if key not in ARG_NAMES:
-            problems.append(Problem(str(key), f"expected one of the arguments ({', '.join(ARG_NAMES)}), got {key!r}"))
-    cluster_id = args.get("cluster_id")
-    try:
-        uuid.UUID(str(cluster_id))
-        valid_id = isinstance(cluster_id, str)
-    except ValueError:
-        valid_id = False
-    if not valid_id:
-        problems.append(
-            Problem("cluster_id", f"expected a CockroachDB Cloud cluster id (a UUID), got {cluster_id!r}")
-        )
+            problems.append(Problem(str(key), f"expected one of the arguments ({', '.join(ARG_NAMES)}), got {shown(key)}"))
+    outputs = _output_problems(args)
+    if outputs:
+        return problems + outputs
+    problem = cluster_id_problem("cluster_id", args.get("cluster_id"))
+    if problem:
+        problems.append(problem)
     cloud = args.get("cloud")
     if "cloud" in args and cloud not in CLOUDS:
         problems.append(
-            Problem("cloud", f"expected 'AWS' or 'GCP' (CMEK on Azure is not supported here), got {cloud!r}")
+            Problem("cloud", f"expected 'AWS' or 'GCP' (CMEK on Azure is not supported here), got {shown(cloud)}")
         )
     regions = args.get("regions")
     if "regions" in args:
         if not isinstance(regions, list) or not regions:
-            problems.append(Problem("regions", f"expected a non-empty list of the cluster's region names, got {regions!r}"))
+            problems.append(Problem("regions", f"expected a non-empty list of the cluster's region names, got {shown(regions)}"))
         else:
             seen: set[str] = set()
             for index, region in enumerate(regions):
                 if not _non_empty_str(region):
-                    problems.append(Problem(f"regions[{index}]", f"expected a region name, got {region!r}"))
+                    problems.append(Problem(f"regions[{index}]", f"expected a region name, got {shown(region)}"))
                 elif region in seen:
-                    problems.append(Problem(f"regions[{index}]", f"expected each region once, got {region!r} twice"))
+                    problems.append(Problem(f"regions[{index}]", f"expected each region once, got {shown(region)} twice"))
                 else:
                     seen.add(region)
     for name in ("account_id", "organization_id"):
         if name in args and not _non_empty_str(args.get(name)):
-            problems.append(Problem(name, f"expected a non-empty string (or leave it out to read it from the Cloud API), got {args.get(name)!r}"))
+            problems.append(Problem(name, f"expected a non-empty string (or leave it out to read it from the Cloud API), got {shown(args.get(name))}"))
     add_regions = args.get("add_regions")
     if add_regions is not None:
         if not isinstance(add_regions, Mapping):
-            problems.append(Problem("add_regions", f"expected a mapping of region -> node count, got {add_regions!r}"))
+            problems.append(Problem("add_regions", f"expected a mapping of region -> node count, got {shown(add_regions)}"))
         else:
             for region, nodes in add_regions.items():
                 if not _non_empty_str(region):
-                    problems.append(Problem("add_regions", f"expected region names as keys, got {region!r}"))
+                    problems.append(Problem("add_regions", f"expected region names as keys, got {shown(region)}"))
                 elif not is_whole_number(nodes) or nodes < MIN_REGION_NODES:
                     problems.append(
-                        Problem(f"add_regions.{region}", f"expected a node count of at least {MIN_REGION_NODES}, got {nodes!r}")
+                        Problem(f"add_regions.{region}", f"expected a node count of at least {MIN_REGION_NODES}, got {shown(nodes)}")
                     )
-    generation = args.get("key_generation", 1)
-    if not is_whole_number(generation) or generation < 1:
-        problems.append(Problem("key_generation", f"expected a whole number of at least 1, got {generation!r}"))
+    problem = generation_problem("key_generation", args.get("key_generation", 1))
+    if problem:
+        problems.append(problem)
     per_region = args.get("region_key_generations")
     if per_region is not None and not isinstance(per_region, Mapping):
         problems.append(
-            Problem("region_key_generations", f"expected a mapping of cluster region -> generation, got {per_region!r}")
+            Problem("region_key_generations", f"expected a mapping of cluster region -> generation, got {shown(per_region)}")
         )
     trigger = args.get("rotation_trigger", "")
     if not isinstance(trigger, str):
-        problems.append(Problem("rotation_trigger", f"expected a string (change it to re-wrap every region), got {trigger!r}"))
+        problems.append(Problem("rotation_trigger", f"expected a string (change it to re-wrap every region), got {shown(trigger)}"))
     revoke = args.get("revoke", False)
     if not isinstance(revoke, bool):
-        problems.append(Problem("revoke", f"expected true or false, got {revoke!r}"))
+        problems.append(Problem("revoke", f"expected true or false, got {shown(revoke)}"))
     activation = args.get("activation")
     if activation is not None:
         if not isinstance(activation, Mapping):
-            problems.append(Problem("activation", f"expected a mapping of wait limits, got {activation!r}"))
+            problems.append(Problem("activation", f"expected a mapping of wait limits, got {shown(activation)}"))
         else:
             for key, value in activation.items():
                 if key not in ACTIVATION_OPTION_NAMES:
                     problems.append(
-                        Problem(f"activation.{key}", f"expected one of {', '.join(ACTIVATION_OPTION_NAMES)}, got {key!r}")
+                        Problem(f"activation.{key}", f"expected one of {', '.join(ACTIVATION_OPTION_NAMES)}, got {shown(key)}")
                     )
-                elif not is_whole_number(value) or value <= 0:
-                    problems.append(Problem(f"activation.{key}", f"expected a whole number of seconds above 0, got {value!r}"))
+                elif key in TIMEOUT_LIMITS and (not is_whole_number(value) or timeout_problem(key, value)):
+                    problems.append(
+                        Problem(
+                            f"activation.{key}",
+                            f"expected a whole number of seconds from 1 to {TIMEOUT_LIMITS[key]}, got {shown(value)}",
+                        )
+                    )
     for name in ("aws", "gcp"):
         if args.get(name) is not None and not isinstance(args.get(name), Mapping):
-            problems.append(Problem(name, f"expected a mapping of {name.upper()} options, got {args.get(name)!r}"))
+            problems.append(Problem(name, f"expected a mapping of {name.upper()} options, got {shown(args.get(name))}"))
     return problems
+
+
+SDK_EXTRAS: dict[str, str] = {"pulumi_aws": "aws", "pulumi_gcp": "gcp", "pulumi_vault": "vault"}
+"""Each cloud SDK and the extra of this package that installs it (``pyproject.toml``)."""
+
+
+def sdk_problems(cloud: str, args: Mapping[str, Any]) -> list[Problem]:
+    """The cloud SDKs this cluster needs and the environment lacks (``pulumi_aws`` for AWS,
+    ``pulumi_gcp`` for GCP, ``pulumi_vault`` with ``vault``), each with the extra to install.
+    Only the SDKs the cluster needs are imported: an AWS stack never loads ``pulumi_gcp``."""
+    needed = [("cloud", "pulumi_aws" if cloud == "AWS" else "pulumi_gcp", f"a {cloud} cluster")]
+    if args.get("vault") is not None:
+        needed.append(("vault", "pulumi_vault", "Vault key material"))
+    problems: list[Problem] = []
+    for field_name, module, what in needed:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name != module:
+                raise
+            extra = SDK_EXTRAS[module]
+            problems.append(
+                Problem(
+                    field_name,
+                    f"{what} needs the {module.replace('_', '-')} package, which is not installed: "
+                    f"install this package with its {extra!r} extra (`pip install "
+                    f"'cmek-component[{extra}]'`; from a checkout `venv/bin/pip install -e '.[{extra}]'`)",
+                )
+            )
+    return problems
+
+
+def vault_config_problems(
+    cloud: str, args: Mapping[str, Any], get: Callable[[str], object] | None = None, who: str = ""
+) -> list[Problem]:
+    """Stack configuration that Vault key material needs, checked before anything is declared:
+    the ``cmek-vault:*`` KMS credentials when ``vault.credentials`` is ``config`` (the default).
+    ``get`` reads a full config key (default: the program's stack config); ``who`` names the
+    cluster in the message."""
+    from . import vault_rules
+
+    read = get or pulumi.runtime.get_config
+    return vault_rules.missing_credential_problems(cloud, args.get("vault"), lambda key: read(key) is not None, who)
 
 
 def _region_problems(cloud: str, regions: Sequence[str], add_regions: Mapping[str, int], explicit: bool) -> list[Problem]:
@@ -241,30 +312,30 @@ def resolve_cluster_facts(args: ClusterCmekArgs, client_factory: ClientFactory =
             cluster = reader().get_cluster(cluster_id)
         except CloudApiError as error:
             raise ClusterFactsError(
-                f"cluster_id: could not read cluster {cluster_id!r} from the CockroachDB Cloud API "
+                f"cluster_id: could not read cluster {shown(cluster_id)} from the CockroachDB Cloud API "
                 f"({error}); check the id and the API key, or {explicit_hint()}"
             ) from None
 
     cloud = args.get("cloud") or (cluster.cloud_provider if cluster else "")
     if cluster is not None and "cloud" in args and cluster.cloud_provider and cluster.cloud_provider != cloud:
         raise SpecProblems(
-            [Problem("cloud", f"expected {cluster.cloud_provider!r} (cluster {cluster_id} runs there per the Cloud API), got {cloud!r}")]
+            [Problem("cloud", f"expected {shown(cluster.cloud_provider)} (cluster {plain(cluster_id)} runs there per the Cloud API), got {shown(cloud)}")]
         )
     if cloud not in CLOUDS:
         raise SpecProblems(
-            [Problem("cloud", f"expected 'AWS' or 'GCP' (cluster {cluster_id} is on {cloud!r} per the Cloud API; CMEK on Azure is not supported here), got {cloud!r}")]
+            [Problem("cloud", f"expected 'AWS' or 'GCP' (cluster {plain(cluster_id)} is on {shown(cloud)} per the Cloud API; CMEK on Azure is not supported here), got {shown(cloud)}")]
         )
     explicit_regions = "regions" in args
     regions: list[str] = list(args["regions"]) if explicit_regions else _api_regions(cluster) if cluster else []
     if not regions:
-        raise SpecProblems([Problem("regions", f"expected the cluster's regions; the Cloud API lists none for cluster {cluster_id}, got []")])
+        raise SpecProblems([Problem("regions", f"expected the cluster's regions; the Cloud API lists none for cluster {plain(cluster_id)}, got []")])
     account_id = args.get("account_id") or (cluster.account_id if cluster else "")
     if not account_id:
         raise SpecProblems(
             [
                 Problem(
                     "account_id",
-                    f"expected the cluster's account_id; the Cloud API returned none for cluster {cluster_id} "
+                    f"expected the cluster's account_id; the Cloud API returned none for cluster {plain(cluster_id)} "
                     "(CMEK needs an Advanced cluster), got ''",
                 )
             ]
@@ -277,7 +348,7 @@ def resolve_cluster_facts(args: ClusterCmekArgs, client_factory: ClientFactory =
             organization_id = reader().get_organization().id
         except CloudApiError as error:
             raise ClusterFactsError(
-                f"organization_id: could not read the organization of cluster {cluster_id!r} from the "
+                f"organization_id: could not read the organization of cluster {shown(cluster_id)} from the "
                 f"CockroachDB Cloud API ({error}); set organization_id explicitly (Cloud console, "
                 "organization settings) to run without the Cloud API"
             ) from None
@@ -357,6 +428,9 @@ class ClusterCmek(pulumi.ComponentResource):
         client_factory: ClientFactory | None = None,
     ) -> None:
         facts = resolve_cluster_facts(args, client_factory or default_client_factory)
+        missing = sdk_problems(facts.cloud, args)
+        if missing:
+            raise SpecProblems(missing)
         aws_plan = None
         if facts.cloud == "AWS":
             from . import aws as aws_keys
@@ -366,6 +440,9 @@ class ClusterCmek(pulumi.ComponentResource):
             from . import gcp as gcp_keys
 
             gcp_plan = gcp_keys.plan_gcp(facts, args)  # every GCP problem, before any resource
+        vault_problems = vault_config_problems(facts.cloud, args)
+        if vault_problems:
+            raise SpecProblems(vault_problems)
         super().__init__(TYPE_TOKEN, name, {}, opts)
         if (
             aws_plan is not None
@@ -375,7 +452,7 @@ class ClusterCmek(pulumi.ComponentResource):
             and len(facts.regions) > 1
         ):
             pulumi.log.warn(
-                f"aws.primary_region: not set, so the key material lives in {aws_plan.primary_region} "
+                f"aws.primary_region: not set, so the key material lives in {plain(aws_plan.primary_region)} "
                 "(the first region the Cloud API lists); set it explicitly so that adding a region "
                 "never moves the key material (a move replaces every key)",
                 resource=self,
@@ -439,8 +516,9 @@ class ClusterCmek(pulumi.ComponentResource):
         self.status = activation.status
         self.region_statuses = activation.regions.apply(_region_statuses)
 
-        outputs: dict[str, Any] = dict(declared.outputs)
-        outputs.update(
+        # Exactly the attributes above (the stack program exports each one): the cloud modules'
+        # other details (DeclaredKeys.outputs) are not component outputs.
+        self.register_outputs(
             {
                 "auth_principal": self.auth_principal,
                 "key_uris": self.key_uris,
@@ -455,7 +533,6 @@ class ClusterCmek(pulumi.ComponentResource):
                 "region_statuses": self.region_statuses,
             }
         )
-        self.register_outputs(outputs)
 
 
 def _region_statuses(regions: object) -> dict[str, str]:

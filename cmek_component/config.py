@@ -36,6 +36,7 @@ import dataclasses
 import difflib
 import functools
 import json
+import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -52,16 +53,32 @@ from typing import (
 )
 
 from cmek_component import vault_rules
+from cmek_component.activation_inputs import (
+    MAX_IAM_PROPAGATION_TIMEOUT_SECONDS,
+    MAX_WAIT_TIMEOUT_SECONDS,
+)
 from cmek_component.api_url import api_url_problem
 from cmek_component.args import AwsKeyOptions, ClusterCmekArgs, GcpKeyOptions
 from cmek_component.manifest import (
+    AWS_ACCOUNT_RE,
     AWS_KEY_ARN_FORM,
     AWS_KEY_ARN_RE,
+    AWS_POLICY_ARN_RE,
+    AWS_PRINCIPAL_RE,
+    CLUSTER_ID_FORM,
+    CLUSTER_ID_RE,
     GCP_KEY_URI_FORM,
     GCP_KEY_URI_RE,
+    MAX_KEY_GENERATION,
+    SECRET,
     Problem,
     SpecProblems,
+    canonical_cluster_id,
+    masked_values,
     region_problem,
+    shown,
+    shown_names,
+    suggestion,
 )
 
 PROJECT = "cmek"
@@ -74,6 +91,21 @@ CLUSTERS = "clusters"
 STACK_DEFAULTS = ("aws", "gcp")
 PROJECT_KEYS = (CLUSTERS, *STACK_DEFAULTS)
 PROVIDER_KEYS = ("apiKey", "apiUrl")
+OTHER_PROVIDER_KEYS = ("apikey", "apijwt")
+"""Keys of the ``cockroach`` namespace that belong to the Pulumiverse CockroachDB provider
+(``pulumiverse_cockroach``, its ``apikey`` and ``apijwt`` settings), which shares the namespace:
+a stack may manage its cluster with that provider and its CMEK with this project. Unknown
+``cockroach:*`` keys are only refused when they look like a misspelling of ours."""
+CLUSTERS_OUTPUT = "clusters"
+"""The stack output listing every cluster (resource name -> cluster id)."""
+RESERVED_NAMES: tuple[str, ...] = (CLUSTERS_OUTPUT,)
+"""Resource names a cluster cannot take: each cluster's outputs are exported under its name,
+beside the ``clusters`` output, which would overwrite them (and hide them from the next revoke
+check)."""
+MAX_CONFIG_DEPTH = 16
+"""Deepest nesting of a structured configuration value. The deepest key of the schema,
+``cmek:clusters[i].aws.tags.<name>``, is 4 levels down; a value nested more than 16 levels
+cannot be valid, and Python's JSON reader would fail with a RecursionError near 1000 levels."""
 VAULT_CREDENTIAL_KEYS: tuple[str, ...] = tuple(
     key for keys in vault_rules.CREDENTIAL_CONFIG_KEYS.values() for key in keys.values()
 )
@@ -99,22 +131,23 @@ REGION_KEYED: tuple[str, ...] = (
 )
 """Maps whose keys are cluster regions (checked against ``regions`` and the cloud's spelling)."""
 
-NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-AWS_ACCOUNT_RE = re.compile(r"^\d{12}$")
-GCP_PROJECT_RE = re.compile(r"^[a-z][a-z0-9.:-]{4,61}[a-z0-9]$")
-AWS_ALIAS_RE = re.compile(r"^alias/[A-Za-z0-9:/_-]{1,250}$")
-AWS_ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
-AWS_ROLE_PATH_RE = re.compile(r"^/(?:[\x21-\x2e\x30-\x7e]+/)*$")
-AWS_PRINCIPAL_RE = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:root|(?:user|role)/[\w+=,.@/-]{1,512})$")
-AWS_POLICY_ARN_RE = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::(?:\d{12}|aws):policy/[\w+=,.@/-]{1,512}$")
-GCP_SERVICE_ACCOUNT_ID_RE = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-GCP_RESOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
-GCP_LOCATION_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
-GCP_DURATION_RE = re.compile(r"^(\d+)(?:\.\d+)?s$")
-VAULT_PATH_RE = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
-VAULT_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-URL_RE = re.compile(r"^https?://[^\s/]+(?:/\S*)?$")
+# Matched against the whole value (``fullmatch``), ASCII classes only (see manifest.py).
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+UUID_RE = CLUSTER_ID_RE
+GCP_PROJECT_RE = re.compile(r"[a-z][a-z0-9.:-]{4,61}[a-z0-9]")
+AWS_ALIAS_RE = re.compile(r"alias/[A-Za-z0-9:/_-]{1,250}")
+AWS_ROLE_NAME_RE = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
+AWS_ROLE_PATH_RE = re.compile(r"/(?:[\x21-\x2e\x30-\x7e]+/)*")
+GCP_SERVICE_ACCOUNT_ID_RE = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+GCP_RESOURCE_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,63}")
+GCP_LOCATION_RE = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]")
+GCP_DURATION_RE = re.compile(r"([0-9]+)(?:\.[0-9]+)?s")
+VAULT_PATH_RE = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
+VAULT_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
+URL_RE = re.compile(r"https?://[!-.0-~]+(?:/[!-~]*)?")
+"""An http(s) URL of printable ASCII without spaces (``[!-~]``; the host part without ``/``)."""
+GCP_DISPLAY_NAME_MAX = 100
+"""Longest service account display name GCP accepts."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,9 +298,10 @@ STACK_KEYS += (
 
 NAME_DOC = (
     "Pulumi resource name of the cluster's `ClusterCmek` (and the prefix of its children's names). "
-    "1-40 characters `A-Za-z0-9_-`, starting with a letter; unique in the stack. Changing it "
-    "replaces every resource of the cluster (keys are retained). Default `cluster-<first 8 "
-    "characters of cluster_id>`."
+    "1-40 characters `A-Za-z0-9_-`, starting with a letter; unique in the stack; not `clusters` "
+    "(the stack output listing every cluster, which would overwrite this cluster's outputs). "
+    "Changing it replaces every resource of the cluster (keys are retained). Default "
+    "`cluster-<first 8 characters of cluster_id>`."
 )
 
 
@@ -310,11 +344,6 @@ class ClusterConfig:
 _INVALID = object()
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
 def _suggest(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -322,6 +351,18 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 
 def _is_api_key_name(key: str) -> bool:
     return "apikey" in re.sub(r"[^a-z]", "", key.lower())
+
+
+def _plausibly_ours(key: str) -> bool:
+    """Whether an unknown ``cockroach:<key>`` looks like a misspelling of one of ours
+    (``apiKey``, ``apiUrl``): the same letters in another case or with separators
+    (``api_key``, ``ApiUrl``), or a close typo (``apiKy``). Keys of the Pulumiverse CockroachDB
+    provider (:data:`OTHER_PROVIDER_KEYS`) and anything else are left to their owner."""
+    if key in OTHER_PROVIDER_KEYS:
+        return False
+    letters = re.sub(r"[^a-z]", "", key.lower())
+    ours = [name.lower() for name in PROVIDER_KEYS]
+    return letters in ours or bool(difflib.get_close_matches(letters, ours, n=1, cutoff=0.8))
 
 
 def _map_path(path: str, key: str) -> str:
@@ -334,14 +375,17 @@ def _map_path(path: str, key: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 INT_RANGES: dict[str, tuple[int, int | None]] = {
-    "key_generation": (1, None),
-    "region_key_generations.*": (1, None),
+    "key_generation": (1, MAX_KEY_GENERATION),
+    "region_key_generations.*": (1, MAX_KEY_GENERATION),
     "add_regions.*": (3, None),
     "aws.deletion_window_in_days": (7, 30),
-    "activation.wait_timeout_seconds": (1, None),
-    "activation.iam_propagation_timeout_seconds": (1, None),
+    "activation.wait_timeout_seconds": (1, MAX_WAIT_TIMEOUT_SECONDS),
+    "activation.iam_propagation_timeout_seconds": (1, MAX_IAM_PROPAGATION_TIMEOUT_SECONDS),
     "vault.credentials_version": (1, None),
 }
+"""Integer ranges by schema path. Upper bounds: ``manifest.MAX_KEY_GENERATION`` (every
+generation stays declared) and ``activation_inputs.MAX_WAIT_TIMEOUT_SECONDS`` /
+``MAX_IAM_PROPAGATION_TIMEOUT_SECONDS`` (their docstrings give the reasons)."""
 
 
 def _no_hint(_value: str) -> str:
@@ -357,12 +401,16 @@ class ValueRule:
     test: Callable[[str], bool]
     hint: Callable[[str], str] = _no_hint
 
-    def problem(self, value: str) -> str | None:
-        return None if self.test(value) else f"expected {self.form}{self.hint(value)}"
+    def problem(self, value: str, got: str, *, hints: bool = True) -> str | None:
+        """``expected <form>, got <got>[; hint]``, or ``None`` when ``value`` is valid;
+        ``hints=False`` leaves out the hint (it may quote the value: secret configuration)."""
+        if self.test(value):
+            return None
+        return f"expected {self.form}, got {got}{self.hint(value) if hints else ''}"
 
 
 def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
-    return lambda value: bool(pattern.match(value))
+    return lambda value: bool(pattern.fullmatch(value))
 
 
 def _non_empty(value: str) -> bool:
@@ -370,11 +418,29 @@ def _non_empty(value: str) -> bool:
 
 
 def _is_alias(value: str) -> bool:
-    return bool(AWS_ALIAS_RE.match(value)) and not value.startswith("alias/aws/")
+    return bool(AWS_ALIAS_RE.fullmatch(value)) and not value.startswith("alias/aws/")
+
+
+def _is_resource_name(value: str) -> bool:
+    return bool(NAME_RE.fullmatch(value)) and value not in RESERVED_NAMES
+
+
+def _reserved_hint(value: str) -> str:
+    if value in RESERVED_NAMES:
+        return f"; {value!r} is reserved: the stack exports the list of its clusters under that name"
+    return ""
+
+
+def _cluster_id_hint(value: str) -> str:
+    return suggestion(canonical_cluster_id(value))
+
+
+def _is_display_name(value: str) -> bool:
+    return 1 <= len(value) <= GCP_DISPLAY_NAME_MAX and bool(value.strip())
 
 
 def _is_rotation_period(value: str) -> bool:
-    match = GCP_DURATION_RE.match(value)
+    match = GCP_DURATION_RE.fullmatch(value)
     return match is not None and int(match.group(1)) >= 86400
 
 
@@ -387,8 +453,12 @@ KMS_NAME = ValueRule("1-63 characters of A-Za-z0-9_-", _matches(GCP_RESOURCE_NAM
 VAULT_NAME = ValueRule("a name of letters, digits, '_' and '-'", _matches(VAULT_NAME_RE))
 
 STRING_RULES: dict[str, ValueRule] = {
-    "cluster_id": ValueRule("a CockroachDB Cloud cluster id (a UUID from the cluster's URL)", _matches(UUID_RE)),
-    NAME: ValueRule("a resource name of 1-40 characters A-Za-z0-9_- starting with a letter", _matches(NAME_RE)),
+    "cluster_id": ValueRule(CLUSTER_ID_FORM, _matches(UUID_RE), _cluster_id_hint),
+    NAME: ValueRule(
+        "a resource name of 1-40 characters A-Za-z0-9_- starting with a letter, not 'clusters'",
+        _is_resource_name,
+        _reserved_hint,
+    ),
     "account_id": ValueRule("a non-empty string (AWS: 12 digits; GCP: a project id)", _non_empty),
     "organization_id": NON_EMPTY,
     "regions[]": ValueRule("a region name in the cloud's spelling (AWS 'us-east-1', GCP 'us-east1')", _non_empty),
@@ -412,7 +482,7 @@ STRING_RULES: dict[str, ValueRule] = {
     "gcp.service_account_id": ValueRule(
         "6-30 characters of a-z0-9- starting with a letter, not ending with '-'", _matches(GCP_SERVICE_ACCOUNT_ID_RE)
     ),
-    "gcp.display_name": NON_EMPTY,
+    "gcp.display_name": ValueRule(f"1-{GCP_DISPLAY_NAME_MAX} characters, not only spaces", _is_display_name),
     "gcp.key_locations.*": ValueRule("a Cloud KMS location such as 'global', 'us' or 'us-east1'", _matches(GCP_LOCATION_RE)),
     "gcp.key_ring_name": KMS_NAME,
     "gcp.crypto_key_name": KMS_NAME,
@@ -463,7 +533,7 @@ class _Checker:
         self.problems.append(Problem(path, message))
 
     def got(self, value: object) -> str:
-        return "[secret]" if self.secret else _shown(value)
+        return SECRET if self.secret else shown(value)
 
     def check(self, value: object, tp: Any, path: str, schema_path: str) -> Any:
         """``value`` if it matches ``tp`` (objects: with invalid keys dropped), else ``_INVALID``."""
@@ -525,7 +595,7 @@ class _Checker:
             return value
         listed = ", ".join(repr(o) for o in options)
         hint = ""
-        if isinstance(value, str):
+        if isinstance(value, str) and not self.secret:
             same_case = [o for o in options if isinstance(o, str) and o.lower() == value.lower()]
             hint = f"; did you mean {same_case[0]!r}?" if same_case else _suggest(value, map(str, options))
         self.add(path, f"expected one of {listed}, got {self.got(value)}{hint}")
@@ -534,6 +604,9 @@ class _Checker:
     def _check_int(self, value: object, path: str, schema_path: str) -> Any:
         low, high = int_range(schema_path)
         expected = int_form(schema_path)
+        if isinstance(value, float) and not math.isfinite(value):
+            self.add(path, f"expected {expected}, got {self.got(value)} (not a finite number)")
+            return _INVALID
         if isinstance(value, int) and not isinstance(value, bool):
             if (low is None or value >= low) and (high is None or value <= high):
                 return value
@@ -554,9 +627,9 @@ class _Checker:
             self.add(path, f"expected a string, got {self.got(value)}{hint}")
             return _INVALID
         rule = STRING_RULES.get(schema_path)
-        message = rule.problem(value) if rule else None
+        message = rule.problem(value, self.got(value), hints=not self.secret) if rule else None
         if message:
-            self.add(path, f"{message}, got {self.got(value)}")
+            self.add(path, message)
             return _INVALID
         return value
 
@@ -587,13 +660,53 @@ class _Checker:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _LongInteger:
+    """An integer in JSON text too long for Python to convert (more than 4300 digits): no key
+    accepts it, and the message names its length instead of failing on it."""
+
+    digits: int
+
+    def __repr__(self) -> str:
+        return f"an integer of {self.digits} digits"
+
+
+def _parse_int(text: str) -> int | _LongInteger:
+    try:
+        return int(text)
+    except ValueError:
+        return _LongInteger(len(text.lstrip("-")))
+
+
+class _TooDeep(Exception):
+    """A structured value nested more than :data:`MAX_CONFIG_DEPTH` levels."""
+
+
+def _check_depth(value: object) -> None:
+    """Raises :class:`_TooDeep` when ``value`` nests more than :data:`MAX_CONFIG_DEPTH` levels
+    (walked without recursion, so any depth is measured safely)."""
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            raise _TooDeep
+        if isinstance(item, Mapping):
+            pending.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend((child, depth + 1) for child in item)
+
+
 def _decode(value: object) -> object:
-    """Structured values arrive as JSON text; anything that is not JSON stays the raw string."""
+    """Structured values arrive as JSON text; anything that is not JSON stays the raw string.
+    Raises :class:`_TooDeep` for a value nested more than :data:`MAX_CONFIG_DEPTH` levels."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            value = json.loads(value, parse_int=_parse_int)
+        except RecursionError:
+            raise _TooDeep from None
         except ValueError:
             return value
+    _check_depth(value)
     return value
 
 
@@ -606,10 +719,15 @@ def parse_stack_config(
 
     ``values``: every configuration key (``"<namespace>:<name>"``) and its value as Pulumi gives
     it (strings; structured values as JSON text; already-decoded values are accepted too).
-    Keys of other namespaces (``aws:region``, ``gcp:project`` ...) are ignored. ``secret_keys``:
-    the keys whose values are secrets. Raises :class:`ConfigError` listing every problem.
+    Keys of other namespaces (``aws:region``, ``gcp:project`` ...) are ignored, and so are keys
+    of the ``cockroach`` namespace that are not ours and do not look like a misspelling of ours
+    (the Pulumiverse CockroachDB provider's ``cockroach:apikey``, ``cockroach:apijwt`` ...).
+    ``secret_keys``: the keys whose values are secrets; when any project key is secret, no value
+    of the project's keys appears in a message (``[secret]``). Raises :class:`ConfigError`
+    listing every problem.
     """
     checker = _Checker()
+    secret = any(f"{project}:{key}" in secret_keys for key in PROJECT_KEYS)
     own: dict[str, object] = {}
     for full_key, raw in values.items():
         namespace, _, key = full_key.partition(":")
@@ -629,13 +747,38 @@ def parse_stack_config(
     }
     checker.problems.extend(vault_rules.plaintext_secret_problems(plaintext))
 
+    checker.secret = secret
+    with masked_values(secret):
+        results = _check_project_keys(checker, own, project)
+    if checker.problems:
+        raise ConfigError(checker.problems)
+    return [dataclasses.replace(found, secret=secret) for found in results]
+
+
+def _decoded(checker: _Checker, own: Mapping[str, object], key: str, project: str) -> object:
+    """``own[key]`` decoded from JSON, or ``_INVALID`` (with a problem) when nested too deeply."""
+    try:
+        return _decode(own.get(key))
+    except _TooDeep:
+        checker.add(
+            f"{project}:{key}",
+            f"expected a value nested at most {MAX_CONFIG_DEPTH} levels deep (the deepest key of "
+            "the schema is 4 levels down), got one nested deeper",
+        )
+        return _INVALID
+
+
+def _check_project_keys(checker: _Checker, own: Mapping[str, object], project: str) -> list[ClusterConfig]:
+    """The clusters of the project's keys (``clusters``, ``aws``, ``gcp``), problems in ``checker``."""
     defaults: dict[str, dict[str, Any]] = {}
     for cloud_key, options_type in (("aws", AwsKeyOptions), ("gcp", GcpKeyOptions)):
         if cloud_key not in own:
             continue
         path = f"{project}:{cloud_key}"
-        checker.secret = path in secret_keys
-        checked = checker.check(_decode(own[cloud_key]), options_type, path, cloud_key)
+        decoded = _decoded(checker, own, cloud_key, project)
+        if decoded is _INVALID:
+            continue
+        checked = checker.check(decoded, options_type, path, cloud_key)
         if checked is _INVALID:
             continue
         stack_options = cast(dict[str, Any], checked)
@@ -650,8 +793,7 @@ def parse_stack_config(
         defaults[cloud_key] = stack_options
 
     clusters_path = f"{project}:{CLUSTERS}"
-    checker.secret = clusters_path in secret_keys
-    raw_clusters = _decode(own.get(CLUSTERS))
+    raw_clusters = _decoded(checker, own, CLUSTERS, project) if CLUSTERS in own else None
     parsed: list[tuple[str, dict[str, Any]]] = []
     stack_defaults: dict[str, dict[str, str]] = {}
     if CLUSTERS not in own:
@@ -660,6 +802,8 @@ def parse_stack_config(
             "required key is missing; add a cluster with "
             "`pulumi config set --path 'clusters[0].cluster_id' <cluster id>`",
         )
+    elif raw_clusters is _INVALID:
+        pass
     elif not isinstance(raw_clusters, list) or not raw_clusters:
         checker.add(
             clusters_path,
@@ -679,14 +823,10 @@ def parse_stack_config(
             parsed.append((path, cluster))
             stack_defaults[path] = {option: f"{project}:{option}" for option in taken}
 
-    secret = any(f"{project}:{key}" in secret_keys for key in PROJECT_KEYS)
-    results = [
-        ClusterConfig(found.name, found.args, found.key, stack_defaults.get(found.key, {}), secret)
+    return [
+        ClusterConfig(found.name, found.args, found.key, stack_defaults.get(found.key, {}))
         for found in _check_across_clusters(checker, parsed)
     ]
-    if checker.problems:
-        raise ConfigError(checker.problems)
-    return results
 
 
 def _check_provider_key(checker: _Checker, full_key: str, key: str, raw: object, secret: bool) -> None:
@@ -699,11 +839,13 @@ def _check_provider_key(checker: _Checker, full_key: str, key: str, raw: object,
         elif not isinstance(raw, str) or not raw.strip():
             checker.add(full_key, f"expected a non-empty API key; run `{SET_API_KEY}`")
     elif key == "apiUrl":
-        if not isinstance(raw, str) or not URL_RE.match(raw):
-            shown = "[secret]" if secret else _shown(raw)
-            checker.add(full_key, f"expected an http(s) URL such as 'https://cockroachlabs.cloud', got {shown}")
+        if not isinstance(raw, str) or not URL_RE.fullmatch(raw):
+            got = SECRET if secret else shown(raw)
+            checker.add(full_key, f"expected an http(s) URL such as 'https://cockroachlabs.cloud', got {got}")
         elif (url_problem := api_url_problem(raw)) is not None:
-            checker.add(full_key, f"{url_problem}, got {'[secret]' if secret else _shown(raw)}")
+            checker.add(full_key, f"{url_problem}, got {SECRET if secret else shown(raw)}")
+    elif not _plausibly_ours(key):
+        return  # another provider's key (the Pulumiverse CockroachDB provider shares the namespace)
     elif _is_api_key_name(key):
         checker.add(full_key, f"unknown key; did you mean 'apiKey'? Run `{SET_API_KEY}`")
     else:
@@ -760,9 +902,9 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
     vault: dict[str, Any] | None = cluster.get("vault")
 
     account_id = cluster.get("account_id")
-    if isinstance(account_id, str) and cloud == "AWS" and not AWS_ACCOUNT_RE.match(account_id):
+    if isinstance(account_id, str) and cloud == "AWS" and not AWS_ACCOUNT_RE.fullmatch(account_id):
         checker.add(f"{path}.account_id", f"expected a 12-digit AWS account id, got {checker.got(account_id)}")
-    if isinstance(account_id, str) and cloud == "GCP" and not GCP_PROJECT_RE.match(account_id):
+    if isinstance(account_id, str) and cloud == "GCP" and not GCP_PROJECT_RE.fullmatch(account_id):
         checker.add(f"{path}.account_id", f"expected a GCP project id, got {checker.got(account_id)}")
 
     if regions is not None:
@@ -772,7 +914,7 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
         seen: set[str] = set()
         for index, region in enumerate(regions):
             if region in seen:
-                checker.add(f"{path}.regions[{index}]", f"regions must be unique, got {region!r} twice")
+                checker.add(f"{path}.regions[{index}]", f"regions must be unique, got {shown(region)} twice")
             seen.add(region)
 
     _check_region_names(checker, cloud, ((_map_path(f"{path}.add_regions", r), r) for r in add_regions))
@@ -780,7 +922,7 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
         if regions is not None and region in regions:
             checker.add(
                 _map_path(f"{path}.add_regions", region),
-                f"{region!r} is already a cluster region (listed in regions); remove it from add_regions",
+                f"{shown(region)} is already a cluster region (listed in regions); remove it from add_regions",
             )
 
     # With explicit regions every add_regions entry is a new region (checked just above), so a
@@ -808,8 +950,8 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
                 if region not in all_regions:
                     checker.add(
                         _map_path(map_path, region),
-                        f"{region!r} is not a cluster region (regions and add_regions: "
-                        f"{', '.join(all_regions)})",
+                        f"{shown(region)} is not a cluster region (regions and add_regions: "
+                        f"{shown_names(all_regions)})",
                     )
     # AWS: bring-your-own keys replace the component's keys, so they cover every region. GCP may
     # mix them: regions without an entry in gcp.byo_keys get keys made by the component.
@@ -818,7 +960,7 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
     if missing:
         checker.add(
             f"{path}.aws.byo_keys",
-            f"expected a key for every cluster region; missing {', '.join(missing)}",
+            f"expected a key for every cluster region; missing {shown_names(missing)}",
         )
 
     if vault is not None:
@@ -844,16 +986,16 @@ def _check_cluster(checker: _Checker, cluster: dict[str, Any], path: str) -> Non
         if cluster.get("region_key_generations") and key_mode != "per-region":
             checker.add(
                 f"{path}.region_key_generations",
-                f"needs aws.key_mode 'per-region' (a {key_mode!r} key rotates every region at once: "
+                f"needs aws.key_mode 'per-region' (a {shown(key_mode)} key rotates every region at once: "
                 "raise key_generation instead)",
             )
         primary = aws.get("primary_region")
         if primary is not None:
             if key_mode != "multi-region":
-                checker.add(f"{path}.aws.primary_region", f"only used with key_mode 'multi-region', got key_mode {key_mode!r}")
+                checker.add(f"{path}.aws.primary_region", f"only used with key_mode 'multi-region', got key_mode {shown(key_mode)}")
             _check_region_names(checker, cloud, [(f"{path}.aws.primary_region", primary)])
             if all_regions is not None and primary not in all_regions:
-                checker.add(f"{path}.aws.primary_region", f"expected one of the cluster regions ({', '.join(all_regions)}), got {primary!r}")
+                checker.add(f"{path}.aws.primary_region", f"expected one of the cluster regions ({shown_names(all_regions)}), got {shown(primary)}")
 
 
 def default_name(cluster_id: str) -> str:
@@ -883,7 +1025,7 @@ def _check_across_clusters(checker: _Checker, parsed: list[tuple[str, dict[str, 
         if key in ids:
             checker.add(
                 f"{path}.cluster_id",
-                f"cluster {cluster_id!r} is already configured at {ids[key]}; one entry per cluster",
+                f"cluster {shown(cluster_id)} is already configured at {ids[key]}; one entry per cluster",
             )
             continue
         ids[key] = path
@@ -891,7 +1033,7 @@ def _check_across_clusters(checker: _Checker, parsed: list[tuple[str, dict[str, 
         name = cluster.pop(NAME, None) or default_name(cluster_id)
         if name in names:
             how = "" if given_name else f" (derived from cluster_id); set {path}.name to a distinct name"
-            checker.add(f"{path}.name", f"resource name {name!r} is already used by {names[name]}{how}")
+            checker.add(f"{path}.name", f"resource name {shown(name)} is already used by {names[name]}{how}")
             continue
         names[name] = path
         for cloud_key, option in _UNIQUE_PER_CLOUD:
@@ -903,7 +1045,7 @@ def _check_across_clusters(checker: _Checker, parsed: list[tuple[str, dict[str, 
             if seen_key in explicit:
                 checker.add(
                     f"{path}.{cloud_key}.{option}",
-                    f"{value!r} is already used by {explicit[seen_key]}; each cluster needs its own",
+                    f"{shown(value)} is already used by {explicit[seen_key]}; each cluster needs its own",
                 )
             else:
                 explicit[seen_key] = path

@@ -41,7 +41,10 @@ from .manifest import (
     crl_kms_principal,
     key_generations,
     region_problem,
+    shown,
+    shown_names,
     suggest_region,
+    suggestion,
 )
 
 TOKEN_CREATOR_ROLE = "roles/iam.serviceAccountTokenCreator"
@@ -55,24 +58,24 @@ DEFAULT_PROTECTION_LEVEL = "SOFTWARE"
 DEFAULT_CRYPTO_KEY_NAME = "crdb-cmek"
 GLOBAL_LOCATION = "global"
 
-SERVICE_ACCOUNT_ID_RE = re.compile(r"^[a-z][a-z0-9-]{5,29}$")
+SERVICE_ACCOUNT_ID_RE = re.compile(r"[a-z][a-z0-9-]{5,29}")
 SERVICE_ACCOUNT_ID_RULE = (
     "expected 6-30 characters of lower-case letters, digits and hyphens, starting with a letter"
 )
 DISPLAY_NAME_MAX = 100
-KMS_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
+KMS_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,63}")
 KMS_NAME_RULE = "expected 1-63 characters of letters, digits, '_' and '-'"
-PROJECT_ID_RE = re.compile(r"^(?:(?P<domain>[a-z][a-z0-9.-]{0,61}[a-z0-9]):)?(?P<id>[a-z][a-z0-9-]{4,28}[a-z0-9])$")
+PROJECT_ID_RE = re.compile(r"(?:(?P<domain>[a-z][a-z0-9.-]{0,61}[a-z0-9]):)?(?P<id>[a-z][a-z0-9-]{4,28}[a-z0-9])")
 PROJECT_ID_RULE = (
     "expected a GCP project id: 6-30 characters of lower-case letters, digits and hyphens, "
     "starting with a letter, not ending with a hyphen (optionally '<domain>:<id>')"
 )
-LOCATION_RE = re.compile(r"^(?:global|[a-z]+-[a-z]+\d+|[a-z]+\d*)$")
+LOCATION_RE = re.compile(r"(?:global|[a-z]+-[a-z]+[0-9]+|[a-z]+[0-9]*)")
 LOCATION_RULE = (
     "expected a Cloud KMS location: 'global', a region such as 'us-east1', or a multi-region "
     "or dual-region location such as 'us', 'europe' or 'nam4'"
 )
-ROTATION_PERIOD_RE = re.compile(r"^(?P<seconds>\d+)(?:\.\d{1,9})?s$")
+ROTATION_PERIOD_RE = re.compile(r"(?P<seconds>[0-9]+)(?:\.[0-9]{1,9})?s")
 ROTATION_PERIOD_MIN_SECONDS = 86_400
 ROTATION_PERIOD_MAX_SECONDS = 876_000 * 3600
 ROTATION_PERIOD_RULE = (
@@ -92,7 +95,7 @@ VAULT_IGNORED_OPTIONS = (
 """GCP key options that mean nothing when Vault makes the keys (``vault.*`` has its own)."""
 
 
-_HYPHENATED_DIGIT_RE = re.compile(r"^(?P<head>[a-z]+-[a-z]+)-(?P<digit>\d+)$")
+_HYPHENATED_DIGIT_RE = re.compile(r"(?P<head>[a-z]+-[a-z]+)-(?P<digit>[0-9]+)")
 
 
 def _fmt(field_name: str, key: str) -> str:
@@ -102,7 +105,7 @@ def _fmt(field_name: str, key: str) -> str:
 def suggest_gcp_region(value: str) -> str | None:
     """``us-east-1`` -> ``us-east1``, ``europe-west-1`` -> ``europe-west1``: a region written with
     a hyphen before its number (AWS style) in GCP's spelling."""
-    match = _HYPHENATED_DIGIT_RE.match(value)
+    match = _HYPHENATED_DIGIT_RE.fullmatch(value)
     return f"{match.group('head')}{match.group('digit')}" if match else suggest_region("GCP", value)
 
 
@@ -112,50 +115,48 @@ def gcp_region_problem(field_name: str, region: object) -> Problem | None:
     if problem and "did you mean" not in problem.message and isinstance(region, str):
         hint = suggest_gcp_region(region)
         if hint:
-            return Problem(field_name, f"{problem.message}; did you mean {hint!r}?")
+            return Problem(field_name, f"{problem.message}{suggestion(hint)}")
     return problem
 
 
 def project_problem(field_name: str, value: object) -> Problem | None:
     """Checks a GCP project id (``my-project`` or domain-scoped ``example.com:my-project``)."""
-    if isinstance(value, str) and PROJECT_ID_RE.match(value):
+    if isinstance(value, str) and PROJECT_ID_RE.fullmatch(value):
         return None
-    return Problem(field_name, f"{PROJECT_ID_RULE}, got {value!r}")
+    return Problem(field_name, f"{PROJECT_ID_RULE}, got {shown(value)}")
 
 
 def service_account_id_problem(field_name: str, value: object) -> Problem | None:
     """Checks a service account id: 6-30 of ``a-z0-9-``, starting with a letter, not ending with ``-``."""
-    if not isinstance(value, str) or not SERVICE_ACCOUNT_ID_RE.match(value):
-        return Problem(field_name, f"{SERVICE_ACCOUNT_ID_RULE}, got {value!r}")
+    if not isinstance(value, str) or not SERVICE_ACCOUNT_ID_RE.fullmatch(value):
+        return Problem(field_name, f"{SERVICE_ACCOUNT_ID_RULE}, got {shown(value)}")
     if value.endswith("-"):
-        return Problem(field_name, f"expected a letter or digit at the end (not a hyphen), got {value!r}")
+        return Problem(field_name, f"expected a letter or digit at the end (not a hyphen), got {shown(value)}")
     return None
 
 
 def kms_name_problem(field_name: str, value: object) -> Problem | None:
     """Checks a key ring or crypto key name: 1-63 of ``A-Za-z0-9_-``."""
-    if isinstance(value, str) and KMS_NAME_RE.match(value):
+    if isinstance(value, str) and KMS_NAME_RE.fullmatch(value):
         return None
-    return Problem(field_name, f"{KMS_NAME_RULE}, got {value!r}")
+    return Problem(field_name, f"{KMS_NAME_RULE}, got {shown(value)}")
 
 
 def location_problem(field_name: str, value: object) -> Problem | None:
     """Checks a Cloud KMS location; an AWS-style region gets a suggestion (``us-east-1`` -> ``us-east1``)."""
-    if isinstance(value, str) and LOCATION_RE.match(value):
+    if isinstance(value, str) and LOCATION_RE.fullmatch(value):
         return None
-    message = f"{LOCATION_RULE}, got {value!r}"
-    hint = suggest_gcp_region(value) if isinstance(value, str) else None
-    if hint:
-        message += f"; did you mean {hint!r}?"
+    message = f"{LOCATION_RULE}, got {shown(value)}"
+    message += suggestion(suggest_gcp_region(value) if isinstance(value, str) else None)
     return Problem(field_name, message)
 
 
 def rotation_period_problem(field_name: str, value: object) -> Problem | None:
     """Checks a rotation period: ``<seconds>s``, at least one day, at most 100 years."""
-    match = ROTATION_PERIOD_RE.match(value) if isinstance(value, str) else None
+    match = ROTATION_PERIOD_RE.fullmatch(value) if isinstance(value, str) else None
     if match and ROTATION_PERIOD_MIN_SECONDS <= int(match.group("seconds")) <= ROTATION_PERIOD_MAX_SECONDS:
         return None
-    return Problem(field_name, f"{ROTATION_PERIOD_RULE}, got {value!r}")
+    return Problem(field_name, f"{ROTATION_PERIOD_RULE}, got {shown(value)}")
 
 
 def service_account_email(account_id: str, project: str) -> str:
@@ -285,7 +286,7 @@ def _region_keys_problems(
             problems.append(
                 Problem(
                     _fmt(field_name, str(key)),
-                    f"expected a cluster region as key ({', '.join(regions)}), got {key!r}",
+                    f"expected a cluster region as key ({shown_names(regions)}), got {shown(key)}",
                 )
             )
     return problems
@@ -308,12 +309,12 @@ def plan_gcp_keys(
     raw_options: object = args.get("gcp") or {}
     problems: list[Problem] = []
     if not isinstance(raw_options, Mapping):
-        raise SpecProblems([Problem("gcp", f"expected a mapping of GCP options, got {raw_options!r}")])
+        raise SpecProblems([Problem("gcp", f"expected a mapping of GCP options, got {shown(raw_options)}")])
     options: Mapping[str, Any] = raw_options
     for key in options:
         if key not in GCP_OPTION_NAMES:
             problems.append(
-                Problem(f"gcp.{key}", f"expected one of the GCP options ({', '.join(GCP_OPTION_NAMES)}), got {key!r}")
+                Problem(f"gcp.{key}", f"expected one of the GCP options ({', '.join(GCP_OPTION_NAMES)}), got {shown(key)}")
             )
 
     # Cluster facts: region spelling, CockroachDB's project, the CockroachDB principal.
@@ -324,7 +325,7 @@ def plan_gcp_keys(
         if problem:
             problems.append(problem)
         elif region in seen:
-            problems.append(Problem(where, f"expected each region once, got {region!r} twice"))
+            problems.append(Problem(where, f"expected each region once, got {shown(region)} twice"))
         seen.add(region)
     if not regions:
         problems.append(Problem("regions", "expected at least one cluster region, got []"))
@@ -335,14 +336,14 @@ def plan_gcp_keys(
             Problem(
                 "account_id",
                 "expected the cluster's GCP project id (account_id from GET cluster: on GCP it is "
-                f"CockroachDB's project, such as 'crl-prod-abc'), got {account_id!r}",
+                f"CockroachDB's project, such as 'crl-prod-abc'), got {shown(account_id)}",
             )
         )
     else:
         try:
             crl_principal = crl_kms_principal(cluster_id, account_id)
         except SpecError as error:
-            problems.append(Problem(error.field, f"{error.rule}, got {error.value!r}"))
+            problems.append(Problem(error.field, f"{error.rule}, got {shown(error.value)}"))
 
     # The customer's project.
     project = options.get("project") if "project" in options else default_project
@@ -368,7 +369,7 @@ def plan_gcp_keys(
     display_name = options.get("display_name", default_display_name(cluster_id))
     if not isinstance(display_name, str) or not 1 <= len(display_name) <= DISPLAY_NAME_MAX:
         problems.append(
-            Problem("gcp.display_name", f"expected 1-{DISPLAY_NAME_MAX} characters, got {display_name!r}")
+            Problem("gcp.display_name", f"expected 1-{DISPLAY_NAME_MAX} characters, got {shown(display_name)}")
         )
 
     # Key options.
@@ -383,7 +384,7 @@ def plan_gcp_keys(
     protection_level = options.get("protection_level", DEFAULT_PROTECTION_LEVEL)
     if protection_level not in PROTECTION_LEVELS:
         problems.append(
-            Problem("gcp.protection_level", f"expected one of {', '.join(PROTECTION_LEVELS)}, got {protection_level!r}")
+            Problem("gcp.protection_level", f"expected one of {', '.join(PROTECTION_LEVELS)}, got {shown(protection_level)}")
         )
     rotation_period = options.get("rotation_period")
     if rotation_period is not None:
@@ -399,7 +400,7 @@ def plan_gcp_keys(
     ):
         value = options.get(flag, default)
         if not isinstance(value, bool):
-            problems.append(Problem(f"gcp.{flag}", f"expected true or false, got {value!r}"))
+            problems.append(Problem(f"gcp.{flag}", f"expected true or false, got {shown(value)}"))
             value = default
         flags[flag] = value
 
@@ -413,11 +414,11 @@ def plan_gcp_keys(
         except SpecProblems as error:
             problems.extend(error.problems)
         except SpecError as error:
-            problems.append(Problem(error.field, f"{error.rule}, got {error.value!r}"))
+            problems.append(Problem(error.field, f"{error.rule}, got {shown(error.value)}"))
         for option in VAULT_IGNORED_OPTIONS:
             if option in options:
                 problems.append(
-                    Problem(f"gcp.{option}", f"has no effect with vault (Vault makes the keys), got {options[option]!r}")
+                    Problem(f"gcp.{option}", f"has no effect with vault (Vault makes the keys), got {shown(options[option])}")
                 )
         if problems:
             raise SpecProblems(problems)
@@ -430,15 +431,15 @@ def plan_gcp_keys(
     byo_raw = options.get("byo_keys") or {}
     byo: dict[str, str] = {}
     if not isinstance(byo_raw, Mapping):
-        problems.append(Problem("gcp.byo_keys", f"expected a mapping of cluster region -> crypto key name, got {byo_raw!r}"))
+        problems.append(Problem("gcp.byo_keys", f"expected a mapping of cluster region -> crypto key name, got {shown(byo_raw)}"))
     else:
         problems.extend(_region_keys_problems("gcp.byo_keys", byo_raw, regions))
         for region, uri in byo_raw.items():
-            if not isinstance(uri, str) or not GCP_KEY_URI_RE.match(uri):
+            if not isinstance(uri, str) or not GCP_KEY_URI_RE.fullmatch(uri):
                 rule = f"expected {GCP_KEY_URI_FORM}"
                 if isinstance(uri, str) and "/cryptoKeyVersions/" in uri:
                     rule += "; drop the /cryptoKeyVersions/<n> suffix"
-                problems.append(Problem(_fmt("gcp.byo_keys", str(region)), f"{rule}, got {uri!r}"))
+                problems.append(Problem(_fmt("gcp.byo_keys", str(region)), f"{rule}, got {shown(uri)}"))
             elif region in regions:
                 byo[region] = uri
 
@@ -447,7 +448,7 @@ def plan_gcp_keys(
     locations: dict[str, str] = {}
     if not isinstance(locations_raw, Mapping):
         problems.append(
-            Problem("gcp.key_locations", f"expected a mapping of cluster region -> Cloud KMS location, got {locations_raw!r}")
+            Problem("gcp.key_locations", f"expected a mapping of cluster region -> Cloud KMS location, got {shown(locations_raw)}")
         )
         locations_raw = {}
     problems.extend(_region_keys_problems("gcp.key_locations", locations_raw, regions))
@@ -458,7 +459,7 @@ def plan_gcp_keys(
             problems.append(problem)
         elif region in byo:
             problems.append(
-                Problem(where, f"expected no location for {region}, whose key comes from gcp.byo_keys, got {location!r}")
+                Problem(where, f"expected no location for {region}, whose key comes from gcp.byo_keys, got {shown(location)}")
             )
         else:
             locations[region] = location
@@ -474,7 +475,7 @@ def plan_gcp_keys(
                 Problem(
                     f"region_key_generations.{region}",
                     f"expected only regions whose keys this component creates ({region} uses "
-                    f"gcp.byo_keys: rotate it by changing its URI), got {value!r}",
+                    f"gcp.byo_keys: rotate it by changing its URI), got {shown(value)}",
                 )
             )
         else:
@@ -498,12 +499,12 @@ def plan_gcp_keys(
         current = per_region.get(region, generation)
         for gen in range(1, current + 1):
             name = crypto_key_name(key_base, region, location, gen)
-            if not KMS_NAME_RE.match(name):
+            if not KMS_NAME_RE.fullmatch(name):
                 problems.append(
                     Problem(
                         "gcp.crypto_key_name",
                         f"expected a name that stays within 63 characters with its suffixes "
-                        f"({region}, generation {gen} gives {name!r}, {len(name)} characters), got {key_base!r}",
+                        f"({region}, generation {gen} gives {shown(name)}, {len(name)} characters), got {shown(key_base)}",
                     )
                 )
                 break

@@ -20,7 +20,8 @@ import pulumi
 import pulumi.runtime
 
 from cmek_component.config import ClusterConfig
-from cmek_component.revoke_guard import RECORD_OUTPUT
+from cmek_component.manifest import SECRET
+from cmek_component.revoke_guard import RECORD_OUTPUT, record_problem
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 """The engine's built-in invoke that reads a stack's outputs as of its last update."""
@@ -58,33 +59,50 @@ def read_last_outputs() -> dict[str, Any] | None:
     return None
 
 
-def _records_by_cluster_id(outputs: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+def _records_by_cluster_id(outputs: Mapping[str, Any]) -> tuple[dict[str, Mapping[str, Any]], dict[str, str]]:
+    """Well-formed records by cluster id, and export name -> why its record is malformed."""
     found: dict[str, Mapping[str, Any]] = {}
-    for exported in outputs.values():
+    malformed: dict[str, str] = {}
+    for name, exported in outputs.items():
         record = exported.get(RECORD_OUTPUT) if isinstance(exported, Mapping) else None
-        if isinstance(record, Mapping) and isinstance(record.get("cluster_id"), str):
-            found[record["cluster_id"].lower()] = record
-    return found
+        if record is None:
+            continue
+        problem = record_problem(record)
+        if problem:
+            malformed[str(name)] = problem
+            continue
+        found[record["cluster_id"].lower()] = record
+    return found, malformed
 
 
 def last_rotation_configs(clusters: list[ClusterConfig]) -> dict[str, Mapping[str, Any]]:
     """Each revoking cluster's ``rotation_config`` as the last update exported it, by resource
     name (a cluster renamed since is found by its cluster id). Empty when no cluster sets
     ``revoke: true``. A revoking cluster without a record gets a warning: its first update in
-    this stack, or outputs of a version without ``rotation_config``."""
+    this stack, or outputs of a version without ``rotation_config``; so does one whose record is
+    malformed (:func:`~cmek_component.revoke_guard.record_problem`), which is not compared."""
     revoking = [cluster for cluster in clusters if cluster.args.get("revoke") is True]
     if not revoking:
         return {}
     outputs = read_last_outputs()
     if outputs is None:
         return {}
-    by_id = _records_by_cluster_id(outputs)
+    by_id, malformed = _records_by_cluster_id(outputs)
     found: dict[str, Mapping[str, Any]] = {}
     for cluster in revoking:
         record = by_id.get(cluster.args["cluster_id"].lower())
+        cluster_id = SECRET if cluster.secret else cluster.args["cluster_id"]
+        if record is None and cluster.name in malformed:
+            pulumi.log.warn(
+                f"revoke: {cluster.key}: the {RECORD_OUTPUT} of output {cluster.name!r} in this "
+                f"stack's last outputs cannot be read ({SECRET if cluster.secret else malformed[cluster.name]}), "
+                "so a rotation in this update cannot be named here; the activation refuses one at "
+                "preview"
+            )
+            continue
         if record is None:
             pulumi.log.warn(
-                f"revoke: {cluster.key} (cluster {cluster.args['cluster_id']}) has no "
+                f"revoke: {cluster.key} (cluster {cluster_id}) has no "
                 f"{RECORD_OUTPUT} in this stack's last outputs (its first update here, or outputs "
                 "of an older version), so a rotation in this update cannot be named here; the "
                 "activation refuses one at preview, or, when it is created by this update, "

@@ -12,9 +12,13 @@ Every error names the field, the rule and the value received, for example::
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
+import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,21 +29,38 @@ SUPPORTED_KEY_TYPES = (AWS_KMS, GCP_CLOUD_KMS)
 Cloud = Literal["AWS", "GCP"]
 KEY_TYPE_FOR_CLOUD: dict[str, str] = {"AWS": AWS_KMS, "GCP": GCP_CLOUD_KMS}
 
+# Every identifier pattern is matched against the whole string (``re.fullmatch``, never
+# ``re.match`` with ``$``, which accepts a trailing newline) and uses explicit ASCII classes
+# (``[0-9]``, never ``\d`` or ``\w``, which accept other scripts' digits and letters).
 _AWS_PARTITION = r"aws(?:-cn|-us-gov)?"
+_AWS_ACCOUNT = r"[0-9]{12}"
+_AWS_IAM_NAME = r"[A-Za-z0-9_+=,.@/-]{1,512}"
 _AWS_KEY_ID = r"(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+AWS_REGION_PATTERN = r"[a-z]{2}(?:-gov)?-[a-z]+-[0-9]"
 AWS_KEY_ARN_RE = re.compile(
-    rf"^arn:{_AWS_PARTITION}:kms:(?P<region>[a-z]{{2}}(?:-gov)?-[a-z]+-\d):(?P<account>\d{{12}}):key/{_AWS_KEY_ID}$"
+    rf"arn:{_AWS_PARTITION}:kms:(?P<region>{AWS_REGION_PATTERN}):(?P<account>{_AWS_ACCOUNT}):key/{_AWS_KEY_ID}"
 )
-AWS_ROLE_ARN_RE = re.compile(rf"^arn:{_AWS_PARTITION}:iam::\d{{12}}:role/[\w+=,.@/-]{{1,512}}$")
+AWS_ROLE_ARN_RE = re.compile(rf"arn:{_AWS_PARTITION}:iam::{_AWS_ACCOUNT}:role/{_AWS_IAM_NAME}")
+AWS_PRINCIPAL_RE = re.compile(rf"arn:{_AWS_PARTITION}:iam::{_AWS_ACCOUNT}:(?:root|(?:user|role)/{_AWS_IAM_NAME})")
+AWS_POLICY_ARN_RE = re.compile(rf"arn:{_AWS_PARTITION}:iam::(?:{_AWS_ACCOUNT}|aws):policy/{_AWS_IAM_NAME}")
+AWS_ACCOUNT_RE = re.compile(_AWS_ACCOUNT)
+AWS_PARTITION_RE = re.compile(_AWS_PARTITION)
+GCP_PROJECT_PATTERN = r"[a-z][a-z0-9.:-]{4,61}[a-z0-9]"
 GCP_KEY_URI_RE = re.compile(
-    r"^projects/(?P<project>[a-z][a-z0-9.:-]{4,61}[a-z0-9])"
+    rf"projects/(?P<project>{GCP_PROJECT_PATTERN})"
     r"/locations/(?P<location>[a-z0-9-]+)"
     r"/keyRings/(?P<key_ring>[A-Za-z0-9_-]{1,63})"
-    r"/cryptoKeys/(?P<crypto_key>[A-Za-z0-9_-]{1,63})$"
+    r"/cryptoKeys/(?P<crypto_key>[A-Za-z0-9_-]{1,63})"
 )
-GCP_SERVICE_ACCOUNT_RE = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.:-]+\.gserviceaccount\.com$")
-AWS_REGION_RE = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
-GCP_REGION_RE = re.compile(r"^[a-z]+-[a-z]+\d+$")
+GCP_SERVICE_ACCOUNT_RE = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.:-]+\.gserviceaccount\.com")
+AWS_REGION_RE = re.compile(AWS_REGION_PATTERN)
+GCP_REGION_RE = re.compile(r"[a-z]+-[a-z]+[0-9]+")
+CLUSTER_ID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+"""A CockroachDB Cloud cluster id in its canonical form only: 8-4-4-4-12 lower-case hex digits,
+as the Cloud console's URL and the API show it. Other spellings of the same UUID (upper case,
+``{...}``, ``urn:uuid:...``, 32 digits without hyphens) are refused, not normalised: the id is
+part of resource names (the default alias and key ring) and of the CockroachDB principal's
+email on GCP, which must be the ones CockroachDB Cloud uses."""
 
 AWS_KEY_ARN_FORM = "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"
 AWS_ROLE_ARN_FORM = "an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
@@ -48,6 +69,124 @@ GCP_KEY_URI_FORM = (
     "(projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>)"
 )
 GCP_SERVICE_ACCOUNT_FORM = "a service account email (<name>@<project>.iam.gserviceaccount.com)"
+CLUSTER_ID_FORM = (
+    "a CockroachDB Cloud cluster id: a UUID in canonical form, 8-4-4-4-12 lower-case hex digits "
+    "as in the cluster's URL (such as 8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f)"
+)
+
+MAX_KEY_GENERATION = 100
+"""Upper bound of ``key_generation`` and of each ``region_key_generations`` value. Every
+generation stays declared (data written with an old key needs it forever), so generation ``n``
+means ``n`` keys per region (plus aliases, replicas or grants): 100 generations is a rotation
+every month for eight years, or every year for a century, and already 600 keys for a
+six-region cluster. Larger values are refused at once instead of planning thousands of keys."""
+
+
+# --------------------------------------------------------------------------------------------
+# Values in messages
+# --------------------------------------------------------------------------------------------
+
+SHOWN_MAX_CHARS = 120
+"""Longest rendering of one value in a message: longer values are cut, with their length."""
+SHOWN_MAX_DIGITS = 30
+"""Integers with more digits are shown by their number of digits (Python refuses to print
+integers of more than 4300 digits, and a 5000-digit value helps nobody)."""
+SECRET = "[secret]"
+"""What a message shows instead of a value from secret configuration."""
+
+_MASKED: contextvars.ContextVar[bool] = contextvars.ContextVar("cmek_masked_values", default=False)
+
+
+@contextlib.contextmanager
+def masked_values(masked: bool = True) -> Iterator[None]:
+    """Inside the block (when ``masked``), :func:`shown` and :func:`shown_names` print
+    ``[secret]`` instead of values: used while checking secret configuration."""
+    token = _MASKED.set(masked or _MASKED.get())
+    try:
+        yield
+    finally:
+        _MASKED.reset(token)
+
+
+def values_masked() -> bool:
+    """Whether messages must hide values now (inside :func:`masked_values`)."""
+    return _MASKED.get()
+
+
+def _digits(value: int) -> int:
+    """About the number of decimal digits of ``value`` (off by at most one), without
+    converting it to text."""
+    return int(abs(value).bit_length() * math.log10(2)) + 1
+
+
+def shown(value: object) -> str:
+    """``value`` as a message shows it: its ``repr``, cut to :data:`SHOWN_MAX_CHARS` characters
+    (with the full length), integers of more than :data:`SHOWN_MAX_DIGITS` digits by their
+    number of digits, values nested too deeply to print named as such, and ``[secret]`` inside
+    :func:`masked_values`."""
+    if _MASKED.get():
+        return SECRET
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = _digits(value)
+        if digits > SHOWN_MAX_DIGITS:
+            return f"an integer of about {digits} digits"
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):
+        return f"a {type(value).__name__} nested too deeply to show"
+    if len(text) <= SHOWN_MAX_CHARS:
+        return text
+    size = f"{len(value)} characters" if isinstance(value, str) else f"{len(text)} characters as text"
+    return f"{text[: SHOWN_MAX_CHARS - 3]}... ({size})"
+
+
+def plain(text: str) -> str:
+    """``text`` (an id or a name, printed without quotes) or ``[secret]`` inside
+    :func:`masked_values`."""
+    return SECRET if _MASKED.get() else text
+
+
+def suggestion(hint: str | None) -> str:
+    """``; did you mean '<hint>'?``, or nothing when there is no hint or values are masked (a
+    hint derived from a secret value would reveal it)."""
+    return f"; did you mean {hint!r}?" if hint and not _MASKED.get() else ""
+
+
+def shown_names(names: Iterable[object]) -> str:
+    """Names (regions, keys) listed in a message, comma-separated, each cut like :func:`shown`;
+    ``[secret]`` inside :func:`masked_values`."""
+    if _MASKED.get():
+        return SECRET
+    parts = []
+    for name in names:
+        text = name if isinstance(name, str) else shown(name)
+        parts.append(text if len(text) <= SHOWN_MAX_CHARS else f"{text[: SHOWN_MAX_CHARS - 3]}...")
+    return ", ".join(parts)
+
+
+def matches(pattern: re.Pattern[str], value: object) -> re.Match[str] | None:
+    """``pattern`` matched against the whole of ``value`` (``None`` for a non-string)."""
+    return pattern.fullmatch(value) if isinstance(value, str) else None
+
+
+def canonical_cluster_id(value: object) -> str | None:
+    """The canonical form of another spelling of a UUID (``{...}``, ``urn:uuid:...``, 32 digits,
+    upper case, surrounding spaces), or ``None`` when ``value`` is no UUID or already canonical."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        canonical = str(uuid.UUID(value.strip()))
+    except ValueError:
+        return None
+    return canonical if canonical != value else None
+
+
+def cluster_id_problem(field: str, value: object) -> Problem | None:
+    """Checks a cluster id: the canonical UUID form only (:data:`CLUSTER_ID_RE`); another
+    spelling of a UUID gets its canonical form suggested (not inside :func:`masked_values`)."""
+    if matches(CLUSTER_ID_RE, value):
+        return None
+    return Problem(field, f"expected {CLUSTER_ID_FORM}, got {shown(value)}{suggestion(canonical_cluster_id(value))}")
 
 
 class SpecError(ValueError):
@@ -57,7 +196,7 @@ class SpecError(ValueError):
         self.field = field
         self.rule = rule
         self.value = value
-        super().__init__(f"{field}: {rule}, got {value!r}")
+        super().__init__(f"{field}: {rule}, got {shown(value)}")
 
 
 @dataclass(frozen=True)
@@ -133,13 +272,13 @@ def render_cmek_config(specs: Iterable[RegionSpec]) -> str:
 
 def suggest_region(cloud: str, region: str) -> str | None:
     """The same region in ``cloud``'s spelling, when ``region`` is in the other cloud's spelling."""
-    if cloud == "GCP" and re.match(r"^[a-z]+(?:-[a-z]+)+-\d+$", region):
+    if cloud == "GCP" and re.fullmatch(r"[a-z]+(?:-[a-z]+)+-[0-9]+", region):
         head, _, digit = region.rpartition("-")
         candidate = f"{head}{digit}"
-        return candidate if GCP_REGION_RE.match(candidate) else None
-    if cloud == "AWS" and GCP_REGION_RE.match(region):
-        m = re.match(r"^(.*?)(\d+)$", region)
-        if m and AWS_REGION_RE.match(f"{m.group(1)}-{m.group(2)}"):
+        return candidate if GCP_REGION_RE.fullmatch(candidate) else None
+    if cloud == "AWS" and GCP_REGION_RE.fullmatch(region):
+        m = re.fullmatch(r"(.*?)([0-9]+)", region)
+        if m and AWS_REGION_RE.fullmatch(f"{m.group(1)}-{m.group(2)}"):
             return f"{m.group(1)}-{m.group(2)}"
     return None
 
@@ -148,15 +287,13 @@ def region_problem(cloud: str, field: str, region: object) -> Problem | None:
     """Checks a region name against ``cloud``'s naming (AWS ``us-east-1``, GCP ``us-east1``)."""
     article = "an" if cloud == "AWS" else "a"
     if not isinstance(region, str) or not region:
-        return Problem(field, f"expected {article} {cloud} region name, got {region!r}")
+        return Problem(field, f"expected {article} {cloud} region name, got {shown(region)}")
     pattern = AWS_REGION_RE if cloud == "AWS" else GCP_REGION_RE
-    if pattern.match(region):
+    if pattern.fullmatch(region):
         return None
     example = "us-east-1" if cloud == "AWS" else "us-east1"
-    message = f"expected {article} {cloud} region name such as '{example}', got {region!r}"
-    hint = suggest_region(cloud, region)
-    if hint:
-        message += f"; did you mean {hint!r}?"
+    message = f"expected {article} {cloud} region name such as '{example}', got {shown(region)}"
+    message += suggestion(suggest_region(cloud, region))
     return Problem(field, message)
 
 
@@ -183,18 +320,18 @@ def key_spec_problems(
     if is_unknown(raw):
         return []
     if not isinstance(raw, Mapping):
-        return [Problem(field, f"expected an object with type, uri and auth_principal, got {raw!r}")]
+        return [Problem(field, f"expected an object with type, uri and auth_principal, got {shown(raw)}")]
     problems: list[Problem] = []
     key_type = raw.get("type")
     if not is_unknown(key_type):
         if key_type not in SUPPORTED_KEY_TYPES:
             problems.append(
-                Problem(f"{field}.type", f"expected one of {', '.join(SUPPORTED_KEY_TYPES)}, got {key_type!r}")
+                Problem(f"{field}.type", f"expected one of {', '.join(SUPPORTED_KEY_TYPES)}, got {shown(key_type)}")
             )
             key_type = None
         elif expected_type is not None and key_type != expected_type:
             problems.append(
-                Problem(f"{field}.type", f"expected {expected_type} like the other regions, got {key_type!r}")
+                Problem(f"{field}.type", f"expected {expected_type} like the other regions, got {shown(key_type)}")
             )
     uri = raw.get("uri")
     principal = raw.get("auth_principal")
@@ -211,11 +348,11 @@ def key_spec_problems(
     for value, name, pattern, form in checks:
         if is_unknown(value):
             continue
-        if not isinstance(value, str) or not pattern.match(value):
+        if not isinstance(value, str) or not pattern.fullmatch(value):
             rule = f"expected {form}"
             if name == "uri" and isinstance(value, str) and "/cryptoKeyVersions/" in value:
                 rule += "; drop the /cryptoKeyVersions/<n> suffix"
-            problems.append(Problem(f"{field}.{name}", f"{rule}, got {value!r}"))
+            problems.append(Problem(f"{field}.{name}", f"{rule}, got {shown(value)}"))
     return problems
 
 
@@ -232,7 +369,7 @@ def region_specs_problems(
     if is_unknown(raw):
         return []
     if not isinstance(raw, Sequence) or isinstance(raw, (str, bytes)):
-        return [Problem(field, f"expected a list of {{region, key_spec}} objects, got {raw!r}")]
+        return [Problem(field, f"expected a list of {{region, key_spec}} objects, got {shown(raw)}")]
     if not raw:
         return [Problem(field, "expected at least one region spec (one per cluster region), got []")]
     problems: list[Problem] = []
@@ -243,7 +380,7 @@ def region_specs_problems(
         if is_unknown(item):
             continue
         if not isinstance(item, Mapping):
-            problems.append(Problem(item_field, f"expected an object with region and key_spec, got {item!r}"))
+            problems.append(Problem(item_field, f"expected an object with region and key_spec, got {shown(item)}"))
             continue
         key_spec = item.get("key_spec")
         key_type = key_spec.get("type") if isinstance(key_spec, Mapping) else None
@@ -259,7 +396,7 @@ def region_specs_problems(
             problems.append(
                 Problem(
                     f"{item_field}.region",
-                    f"regions must be unique; {region!r} is already given at {field}[{seen[region]}], got {region!r}",
+                    f"regions must be unique; {shown(region)} is already given at {field}[{seen[region]}], got {shown(region)}",
                 )
             )
             continue
@@ -268,7 +405,7 @@ def region_specs_problems(
         cloud = {AWS_KMS: "AWS", GCP_CLOUD_KMS: "GCP"}.get(str(key_type)) if key_type else None
         if cloud is None:
             if not isinstance(region, str) or not region:
-                problems.append(Problem(f"{item_field}.region", f"expected a region name, got {region!r}"))
+                problems.append(Problem(f"{item_field}.region", f"expected a region name, got {shown(region)}"))
         else:
             problem = region_problem(cloud, f"{item_field}.region", region)
             if problem:
@@ -337,27 +474,42 @@ class KeyGenerations:
         return self.overrides.get(region, self.base)
 
 
+GENERATION_RULE = f"expected a whole number from 1 to {MAX_KEY_GENERATION}"
+"""The rule of ``key_generation`` and ``region_key_generations`` values (see :data:`MAX_KEY_GENERATION`)."""
+
+
+def generation_problem(field: str, value: object) -> Problem | None:
+    """Checks one key generation: a whole number from 1 to :data:`MAX_KEY_GENERATION`."""
+    if is_whole_number(value) and 1 <= value <= MAX_KEY_GENERATION:  # type: ignore[operator]
+        return None
+    return Problem(field, f"{GENERATION_RULE} (every generation stays declared), got {shown(value)}")
+
+
 def key_generations(args: Mapping[str, Any], regions: Sequence[str]) -> KeyGenerations:
-    """Reads the key generations: ``key_generation`` a whole number >= 1 (default 1), and
-    ``region_key_generations`` a mapping of cluster region -> whole number >= 1."""
+    """Reads the key generations: ``key_generation`` a whole number from 1 to
+    :data:`MAX_KEY_GENERATION` (default 1), and ``region_key_generations`` a mapping of cluster
+    region -> whole number in the same range."""
     problems: list[Problem] = []
     base = args.get("key_generation", 1)
-    if not is_whole_number(base) or base < 1:
-        problems.append(Problem("key_generation", f"expected a whole number of at least 1, got {base!r}"))
+    problem = generation_problem("key_generation", base)
+    if problem:
+        problems.append(problem)
         base = 1
     raw = args.get("region_key_generations") or {}
     overrides: dict[str, int] = {}
     if not isinstance(raw, Mapping):
         problems.append(
-            Problem("region_key_generations", f"expected a mapping of cluster region -> generation, got {raw!r}")
+            Problem("region_key_generations", f"expected a mapping of cluster region -> generation, got {shown(raw)}")
         )
         raw = {}
     for region, value in raw.items():
         where = f"region_key_generations.{region}"
         if region not in regions:
-            problems.append(Problem(where, f"expected a cluster region as key ({', '.join(regions)}), got {region!r}"))
-        elif not is_whole_number(value) or value < 1:
-            problems.append(Problem(where, f"expected a whole number of at least 1, got {value!r}"))
+            problems.append(Problem(where, f"expected a cluster region as key ({shown_names(regions)}), got {shown(region)}"))
+            continue
+        problem = generation_problem(where, value)
+        if problem:
+            problems.append(problem)
         else:
             overrides[region] = value
     return KeyGenerations(base=base, overrides=overrides, raw_overrides=raw, problems=problems)

@@ -68,28 +68,28 @@ administration means, and what prevents a lockout), but only through a visible, 
 TRUST_ACTION = "sts:AssumeRole"
 EXTERNAL_ID_CONDITION_KEY = "sts:ExternalId"
 
-_ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
-_PARTITION_RE = re.compile(r"^aws(?:-cn|-us-gov)?$")
+_ACCOUNT_ID_RE = re.compile(r"[0-9]{12}")
+_PARTITION_RE = re.compile(r"aws(?:-cn|-us-gov)?")
 ADMIN_PRINCIPAL_RE = re.compile(
-    r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:root|(?:role|user)/[\w+=,.@/-]{1,512})$"
+    r"arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:(?:root|(?:role|user)/[A-Za-z0-9_+=,.@/-]{1,512})"
 )
 ADMIN_PRINCIPAL_FORM = (
     "an IAM principal ARN (arn:aws:iam::<account>:root, "
     "arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>)"
 )
-ROLE_ARN_RE = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+ROLE_ARN_RE = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}")
 
 ALIAS_PREFIX = "alias/"
 RESERVED_ALIAS_PREFIX = "alias/aws/"
 ALIAS_MAX_LENGTH = 256
-_ALIAS_CHARS_RE = re.compile(r"^[a-zA-Z0-9:/_-]+$")
+_ALIAS_CHARS_RE = re.compile(r"[a-zA-Z0-9:/_-]+")
 
 
 def account_root(account_id: str, partition: str = "aws", field: str = "account_id") -> str:
     """``arn:<partition>:iam::<account_id>:root``: the whole account as an IAM principal."""
-    if not isinstance(account_id, str) or not _ACCOUNT_ID_RE.match(account_id):
+    if not isinstance(account_id, str) or not _ACCOUNT_ID_RE.fullmatch(account_id):
         raise SpecError(field, "expected a 12-digit AWS account id", account_id)
-    if not _PARTITION_RE.match(partition):
+    if not _PARTITION_RE.fullmatch(partition):
         raise SpecError("partition", "expected aws, aws-cn or aws-us-gov", partition)
     return f"arn:{partition}:iam::{account_id}:root"
 
@@ -130,7 +130,7 @@ def validate_admin_principals(principals: object, field: str = "aws.admin_princi
         raise SpecError(field, "expected at least one administrator, so the key can never be locked out", principals)
     checked: list[str] = []
     for index, principal in enumerate(principals):
-        if not isinstance(principal, str) or not ADMIN_PRINCIPAL_RE.match(principal):
+        if not isinstance(principal, str) or not ADMIN_PRINCIPAL_RE.fullmatch(principal):
             raise SpecError(f"{field}[{index}]", f"expected {ADMIN_PRINCIPAL_FORM}", principal)
         if principal not in checked:
             checked.append(principal)
@@ -139,7 +139,7 @@ def validate_admin_principals(principals: object, field: str = "aws.admin_princi
 
 def cmek_usage_statement(role_arn: str) -> dict[str, Any]:
     """The seed's statement: the role may use the key with exactly :data:`CMEK_USAGE_ACTIONS`."""
-    if not isinstance(role_arn, str) or not ROLE_ARN_RE.match(role_arn):
+    if not isinstance(role_arn, str) or not ROLE_ARN_RE.fullmatch(role_arn):
         raise SpecError("role_arn", "expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)", role_arn)
     return {
         "Sid": CMEK_USAGE_SID,
@@ -197,7 +197,7 @@ def validate_alias(alias: object, field: str = "aws.alias") -> str:
         raise SpecError(field, f"must not start with {RESERVED_ALIAS_PREFIX!r} (reserved for AWS managed keys)", alias)
     if len(alias) == len(ALIAS_PREFIX):
         raise SpecError(field, f"expected a name after {ALIAS_PREFIX!r}", alias)
-    if not _ALIAS_CHARS_RE.match(alias):
+    if not _ALIAS_CHARS_RE.fullmatch(alias):
         raise SpecError(field, "must use only the characters a-zA-Z0-9:/_-", alias)
     if len(alias) > ALIAS_MAX_LENGTH:
         raise SpecError(field, f"must be at most {ALIAS_MAX_LENGTH} characters (has {len(alias)})", alias)

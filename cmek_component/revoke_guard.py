@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cmek_component.args import ClusterCmekArgs
-from cmek_component.manifest import Problem
+from cmek_component.manifest import Problem, is_whole_number, shown
 
 RECORD_OUTPUT = "rotation_config"
 """Name of the per-cluster output that holds :func:`rotation_config`."""
@@ -88,6 +88,47 @@ def rotation_config(args: ClusterCmekArgs, name: str | None = None) -> dict[str,
     return record
 
 
+def _kind_problem(path: str, value: Any) -> str | None:
+    """What is wrong with a recorded value, judged by the kind of its default (``None``: a
+    string, a list of strings or ``None``)."""
+    default = ROTATION_KEYS[path]
+    if value is None:
+        return None
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = is_whole_number(value) or (isinstance(value, float) and value.is_integer())
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+    elif isinstance(default, dict):
+        ok = isinstance(value, Mapping) and all(isinstance(key, str) for key in value)
+    else:
+        ok = isinstance(value, str) or (isinstance(value, list) and all(isinstance(item, str) for item in value))
+    return None if ok else f"{path} is {shown(value)}"
+
+
+def record_problem(record: object) -> str | None:
+    """Why ``record`` (a ``rotation_config`` read back from the last outputs) cannot be compared,
+    or ``None`` when it can: an object with a string ``cluster_id``, a boolean ``revoke``, a
+    list of key paths in ``keys`` (when present) and values of the kind each key holds. A
+    malformed record (edited outputs, another program's output of that name) gets the warning
+    path, as a missing one does, never an exception."""
+    if not isinstance(record, Mapping):
+        return f"expected an object, got {shown(record)}"
+    if not isinstance(record.get("cluster_id"), str):
+        return f"cluster_id is {shown(record.get('cluster_id'))}"
+    if not isinstance(record.get("revoke", False), bool):
+        return f"revoke is {shown(record.get('revoke'))}"
+    keys = record.get("keys")
+    if keys is not None and not (isinstance(keys, list) and all(isinstance(key, str) for key in keys)):
+        return f"keys is {shown(keys)}"
+    for path in ROTATION_KEYS:
+        problem = _kind_problem(path, record.get(path))
+        if problem:
+            return problem
+    return None
+
+
 def _plain(value: Any) -> Any:
     """``value`` with whole floats as ints: numbers come back from stack outputs as floats."""
     if isinstance(value, float) and value.is_integer():
@@ -139,12 +180,13 @@ def revoke_with_rotation_problems(
     exported it (``None`` when there is none); only the paths it recorded are compared.
     ``name``: the cluster's resource name now. ``secret``: values are shown as ``[secret]``.
     ``cloud`` (``AWS``/``GCP``, when known): the other cloud's options are not compared.
-    Nothing is compared when ``revoke`` is false, when the last update had already revoked
+    Nothing is compared when ``revoke`` is false, when ``last`` is malformed
+    (:func:`record_problem`; the program warns about it), when the last update had already revoked
     (that revoke is done; the activation refuses any later change), or when ``last`` belongs
     to another cluster id.
     """
     defaults_from = stack_defaults or {}
-    if args.get("revoke") is not True or not isinstance(last, Mapping):
+    if args.get("revoke") is not True or not isinstance(last, Mapping) or record_problem(last):
         return []
     if last.get("revoke") is True or str(last.get("cluster_id", "")).lower() != args["cluster_id"].lower():
         return []

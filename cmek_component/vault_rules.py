@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +44,9 @@ from .manifest import (
     SpecProblems,
     is_whole_number,
     key_generations,
+    shown,
     suggest_region,
+    suggestion,
 )
 
 VAULT_KEY_TYPE = "aes256-gcm96"
@@ -80,18 +82,18 @@ CREDENTIAL_CONFIG_KEYS: dict[str, dict[str, str]] = {
 VAULT_TOKEN_CONFIG = "vault:token"
 """The Vault provider's token setting; it must be a secret when set."""
 
-NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
 NAME_RULE = "expected letters, digits, '_' and '-' only"
 MAX_KEY_NAME = 52
 """Longest Vault key name: the KMS name adds ``-<10-digit timestamp>`` and GCP allows 63."""
-MOUNT_PATH_RE = re.compile(r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*$")
+MOUNT_PATH_RE = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*")
 MOUNT_PATH_RULE = "expected a path such as 'keymgmt' (letters, digits, '_', '-', inner '/'; no leading or trailing '/')"
 NAMESPACE_RE = MOUNT_PATH_RE
 NAMESPACE_RULE = "expected a namespace such as 'admin' or 'admin/team' (no leading or trailing '/')"
 GCP_KEY_RING_RE = re.compile(
-    r"^projects/(?P<project>[a-z][a-z0-9.:-]{4,61}[a-z0-9])"
+    r"projects/(?P<project>[a-z][a-z0-9.:-]{4,61}[a-z0-9])"
     r"/locations/(?P<location>[a-z0-9-]+)"
-    r"/keyRings/(?P<key_ring>[A-Za-z0-9_-]{1,63})$"
+    r"/keyRings/(?P<key_ring>[A-Za-z0-9_-]{1,63})"
 )
 GCP_KEY_RING_FORM = "an existing Cloud KMS key ring (projects/<project>/locations/<location>/keyRings/<ring>)"
 AWS_COLLECTION_FORM = "an AWS region such as 'us-east-1'"
@@ -163,23 +165,23 @@ def key_name(base: str, suffix: str, generation: int) -> str:
 
 
 def _name_problem(field_name: str, value: object, max_length: int | None = None) -> Problem | None:
-    if not isinstance(value, str) or not NAME_RE.match(value):
-        return Problem(field_name, f"{NAME_RULE}, got {value!r}")
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value):
+        return Problem(field_name, f"{NAME_RULE}, got {shown(value)}")
     if max_length is not None and len(value) > max_length:
-        return Problem(field_name, f"expected at most {max_length} characters, got {value!r} ({len(value)})")
+        return Problem(field_name, f"expected at most {max_length} characters, got {shown(value)} ({len(value)})")
     return None
 
 
 def _collection_suffix(cloud: str, field_name: str, collection: object) -> tuple[str | None, Problem | None]:
     if cloud == "AWS":
-        if isinstance(collection, str) and AWS_REGION_RE.match(collection):
+        if isinstance(collection, str) and AWS_REGION_RE.fullmatch(collection):
             return collection, None
-        message = f"expected {AWS_COLLECTION_FORM}, got {collection!r}"
+        message = f"expected {AWS_COLLECTION_FORM}, got {shown(collection)}"
         hint = suggest_region("AWS", collection) if isinstance(collection, str) else None
-        return None, Problem(field_name, f"{message}; did you mean {hint!r}?" if hint else message)
-    match = GCP_KEY_RING_RE.match(collection) if isinstance(collection, str) else None
+        return None, Problem(field_name, f"{message}{suggestion(hint)}")
+    match = GCP_KEY_RING_RE.fullmatch(collection) if isinstance(collection, str) else None
     if match is None:
-        return None, Problem(field_name, f"expected {GCP_KEY_RING_FORM}, got {collection!r}")
+        return None, Problem(field_name, f"expected {GCP_KEY_RING_FORM}, got {shown(collection)}")
     return match.group("location"), None
 
 
@@ -209,11 +211,11 @@ def plan_vault_keys(cloud: str, regions: list[str], args: Mapping[str, Any]) -> 
         )
 
     mount_path = options.get("mount_path", DEFAULT_MOUNT_PATH)
-    if not isinstance(mount_path, str) or not MOUNT_PATH_RE.match(mount_path):
-        problems.append(Problem("vault.mount_path", f"{MOUNT_PATH_RULE}, got {mount_path!r}"))
+    if not isinstance(mount_path, str) or not MOUNT_PATH_RE.fullmatch(mount_path):
+        problems.append(Problem("vault.mount_path", f"{MOUNT_PATH_RULE}, got {shown(mount_path)}"))
     namespace = options.get("namespace")
-    if namespace is not None and (not isinstance(namespace, str) or not NAMESPACE_RE.match(namespace)):
-        problems.append(Problem("vault.namespace", f"{NAMESPACE_RULE}, got {namespace!r}"))
+    if namespace is not None and (not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace)):
+        problems.append(Problem("vault.namespace", f"{NAMESPACE_RULE}, got {shown(namespace)}"))
     kms_base = options.get("kms_name", DEFAULT_KMS_NAME[cloud])
     problem = _name_problem("vault.kms_name", kms_base)
     if problem:
@@ -224,18 +226,18 @@ def plan_vault_keys(cloud: str, regions: list[str], args: Mapping[str, Any]) -> 
         problems.append(problem)
     protection = options.get("protection", DEFAULT_PROTECTION)
     if protection not in PROTECTIONS:
-        problems.append(Problem("vault.protection", f"expected one of {', '.join(PROTECTIONS)}, got {protection!r}"))
+        problems.append(Problem("vault.protection", f"expected one of {', '.join(PROTECTIONS)}, got {shown(protection)}"))
     credentials = options.get("credentials", "config")
     if credentials not in CREDENTIAL_SOURCES:
-        problems.append(Problem("vault.credentials", f"expected one of {', '.join(CREDENTIAL_SOURCES)}, got {credentials!r}"))
+        problems.append(Problem("vault.credentials", f"expected one of {', '.join(CREDENTIAL_SOURCES)}, got {shown(credentials)}"))
     credentials_version = options.get("credentials_version", 1)
     if not is_whole_number(credentials_version) or credentials_version < 1:
-        problems.append(Problem("vault.credentials_version", f"expected an integer of at least 1, got {credentials_version!r}"))
+        problems.append(Problem("vault.credentials_version", f"expected an integer of at least 1, got {shown(credentials_version)}"))
     flags: dict[str, bool] = {}
     for flag, default in (("manage_mount", True), ("deletion_allowed", False), ("retain_on_delete", True), ("protect", False)):
         value = options.get(flag, default)
         if not isinstance(value, bool):
-            problems.append(Problem(f"vault.{flag}", f"expected true or false, got {value!r}"))
+            problems.append(Problem(f"vault.{flag}", f"expected true or false, got {shown(value)}"))
             value = default
         flags[flag] = value
 
@@ -243,18 +245,18 @@ def plan_vault_keys(cloud: str, regions: list[str], args: Mapping[str, Any]) -> 
     default_collection = options.get("key_collection")
     per_region = options.get("key_collections") or {}
     if not isinstance(per_region, Mapping):
-        problems.append(Problem("vault.key_collections", f"expected a mapping of cluster region -> key collection, got {per_region!r}"))
+        problems.append(Problem("vault.key_collections", f"expected a mapping of cluster region -> key collection, got {shown(per_region)}"))
         per_region = {}
     for region in per_region:
         if region not in regions:
             problems.append(
-                Problem(f"vault.key_collections[{region!r}]", f"expected one of the cluster regions {sorted(regions)}, got {region!r}")
+                Problem(f"vault.key_collections[{shown(region)}]", f"expected one of the cluster regions {sorted(regions)}, got {shown(region)}")
             )
     collections: dict[str, str] = {}
     suffix_of: dict[str, str] = {}
     for region in sorted(regions):
         if region in per_region:
-            field_name, collection = f"vault.key_collections[{region!r}]", per_region[region]
+            field_name, collection = f"vault.key_collections[{shown(region)}]", per_region[region]
         elif default_collection is not None:
             field_name, collection = "vault.key_collection", default_collection
         elif cloud == "AWS":
@@ -262,7 +264,7 @@ def plan_vault_keys(cloud: str, regions: list[str], args: Mapping[str, Any]) -> 
         else:
             problems.append(
                 Problem(
-                    f"vault.key_collections[{region!r}]",
+                    f"vault.key_collections[{shown(region)}]",
                     f"expected {GCP_KEY_RING_FORM} for every cluster region (or vault.key_collection for all), got None",
                 )
             )
@@ -282,7 +284,7 @@ def plan_vault_keys(cloud: str, regions: list[str], args: Mapping[str, Any]) -> 
                 Problem(
                     "vault.key_collections",
                     f"expected one key ring per location (entries and keys are named after the location), "
-                    f"got {by_suffix[suffix]!r} and {collection!r}",
+                    f"got {shown(by_suffix[suffix])} and {shown(collection)}",
                 )
             )
         by_suffix[suffix] = collection
@@ -306,8 +308,8 @@ def plan_vault_keys(cloud: str, regions: list[str], args: Mapping[str, Any]) -> 
                 problems.append(
                     Problem(
                         "vault.key_name",
-                        f"expected the key name {name!r} to have at most {MAX_KEY_NAME} characters "
-                        f"(the KMS adds '-<timestamp>'), got {key_base!r}",
+                        f"expected the key name {shown(name)} to have at most {MAX_KEY_NAME} characters "
+                        f"(the KMS adds '-<timestamp>'), got {shown(key_base)}",
                     )
                 )
                 break
@@ -350,7 +352,7 @@ def kms_key_name(data_json: str, read_path: str) -> str:
     except (TypeError, ValueError):
         raise SpecError(field_name, "expected the JSON data of a distributed key", data_json) from None
     name = data.get("name") if isinstance(data, Mapping) else None
-    if not isinstance(name, str) or not NAME_RE.match(name):
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise SpecError(f"{field_name}: data.name", "expected the key's name in the KMS (such as 'crdb-cmek-vault-<suffix>')", name)
     return name
 
@@ -363,8 +365,8 @@ def aws_alias_name(kms_name: str) -> str:
 def aws_key_arn(arn: object, alias: str, region: str) -> str:
     """The key ARN the alias points at, checked (a key ARN in ``region``, the KMS entry's
     ``key_collection``): what CockroachDB Cloud needs as ``uri``."""
-    field_name = f"aws.kms.get_alias({alias!r}, region={region!r}).target_key_arn"
-    match = AWS_KEY_ARN_RE.match(arn) if isinstance(arn, str) else None
+    field_name = f"aws.kms.get_alias({shown(alias)}, region={shown(region)}).target_key_arn"
+    match = AWS_KEY_ARN_RE.fullmatch(arn) if isinstance(arn, str) else None
     if match is None:
         raise SpecError(field_name, f"expected {AWS_KEY_ARN_FORM}", arn)
     if match.group("region") != region:
@@ -375,7 +377,7 @@ def aws_key_arn(arn: object, alias: str, region: str) -> str:
 def gcp_key_uri(key_collection: str, kms_name: str) -> str:
     """``<key ring>/cryptoKeys/<kms key name>``: the crypto key CockroachDB Cloud gets as ``uri``."""
     uri = f"{key_collection}/cryptoKeys/{kms_name}"
-    if not GCP_KEY_URI_RE.match(uri):
+    if not GCP_KEY_URI_RE.fullmatch(uri):
         raise SpecError("vault GCP key uri", f"expected {GCP_KEY_URI_FORM}", uri)
     return uri
 
@@ -383,6 +385,31 @@ def gcp_key_uri(key_collection: str, kms_name: str) -> str:
 def config_key(name: str) -> str:
     """``cmek-vault:<name>``."""
     return f"{CONFIG_NAMESPACE}:{name}"
+
+
+def missing_credential_problems(
+    cloud: str, options: object, is_set: Callable[[str], bool], who: str = ""
+) -> list[Problem]:
+    """The KMS credentials ``vault.credentials: config`` (the default) needs and the stack lacks:
+    one problem per missing ``cmek-vault:*`` key of ``cloud``, named by that key. ``is_set``
+    tells whether a full config key is set; ``who`` names the cluster that needs it
+    (``cmek:clusters[0]``). Checked with every other problem, before anything is declared."""
+    if not isinstance(options, Mapping) or options.get("credentials", "config") != "config":
+        return []
+    by = f" by {who}" if who else ""
+    problems = []
+    for key in CREDENTIAL_CONFIG_KEYS.get(cloud, {}).values():
+        full = config_key(key)
+        if not is_set(full):
+            problems.append(
+                Problem(
+                    full,
+                    f"required{by} when vault.credentials is 'config' (the default): run "
+                    f"`pulumi config set --secret {full} <value>`, or set vault.credentials to "
+                    "'vault-server' to let Vault use its own environment; got no value",
+                )
+            )
+    return problems
 
 
 def plaintext_secret_problems(configured: Mapping[str, bool]) -> list[Problem]:

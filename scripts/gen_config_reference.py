@@ -22,6 +22,11 @@ from typing import Any, Literal, get_args, get_origin, is_typeddict
 
 from cmek_component import args as args_module
 from cmek_component import config
+from cmek_component.activation_inputs import (
+    MAX_IAM_PROPAGATION_TIMEOUT_SECONDS,
+    MAX_WAIT_TIMEOUT_SECONDS,
+)
+from cmek_component.manifest import MAX_KEY_GENERATION, SHOWN_MAX_CHARS
 from cmek_component.revoke_guard import ROTATION_KEYS
 
 OUTPUT = Path(__file__).resolve().parents[1] / "README.md"
@@ -178,11 +183,29 @@ def section(title: str, intro: str, rows: list[str]) -> str:
 
 RULES: tuple[str, ...] = (
     "Every problem is reported at once, before any resource is declared, each line naming the full "
-    "key, the rule and the value: `cmek:clusters[0].key_generation: expected an integer >= 1, got 'two'`.",
-    "Unknown keys are refused anywhere (`cmek:*`, `cockroach:*`, `cmek-vault:*` and inside every "
-    "object), with the closest valid key suggested: `cmek:clusters[1].aws.key_mod: unknown key; did "
-    "you mean 'key_mode'?`. Keys of other namespaces (`aws:region`, `gcp:project`, `vault:address` ...) "
-    "belong to their providers and are not checked here.",
+    "key, the rule and the value: `cmek:clusters[0].key_generation: expected an integer from 1 to 100, got 'two'`.",
+    "Unknown keys are refused anywhere (`cmek:*`, `cmek-vault:*` and inside every object), with the "
+    "closest valid key suggested: `cmek:clusters[1].aws.key_mod: unknown key; did you mean "
+    "'key_mode'?`. Keys of other namespaces (`aws:region`, `gcp:project`, `vault:address` ...) "
+    "belong to their providers and are not checked here. The `cockroach` namespace is shared with "
+    "the Pulumiverse CockroachDB provider (a stack may manage its cluster with it): its keys ("
+    + ", ".join(f"`cockroach:{key}`" for key in config.OTHER_PROVIDER_KEYS)
+    + ") and any other `cockroach:*` key are left to it; only a key that looks like a misspelling of "
+    "ours (`cockroach:apiKy`, `cockroach:api_url`, `cockroach:ApiUrl`) is refused.",
+    "Identifiers (cluster ids, account and organization ids, ARNs, regions, GCP names and URIs, "
+    "service account emails, Vault names) must match their whole value in ASCII: a trailing newline "
+    "or another script's digits (full-width, Arabic-Indic ...) are refused. A `cluster_id` is accepted in its canonical "
+    "form only (8-4-4-4-12 lower-case hex digits); another spelling of the same UUID (`{…}`, "
+    "`urn:uuid:…`, 32 digits, upper case) is refused with the canonical one suggested, not "
+    "normalised.",
+    f"Bounds: `key_generation` and `region_key_generations` values 1-{MAX_KEY_GENERATION} "
+    "(every generation stays declared), `activation.wait_timeout_seconds` 1-"
+    f"{MAX_WAIT_TIMEOUT_SECONDS} (one week), `activation.iam_propagation_timeout_seconds` "
+    f"1-{MAX_IAM_PROPAGATION_TIMEOUT_SECONDS} (one day); numbers must be finite; a structured value "
+    f"may nest at most {config.MAX_CONFIG_DEPTH} levels. A cluster's `name` cannot be "
+    + ", ".join(f"`{name}`" for name in config.RESERVED_NAMES)
+    + " (the stack output listing every cluster). Values in messages are cut to "
+    f"{SHOWN_MAX_CHARS} characters (with their length).",
     "Types are strict. `pulumi config set --path` stores `true`/`false` as booleans and digits as "
     "numbers, so a string made of digits (an AWS `account_id`, a tag value) must be set with "
     "`pulumi config set --path --type string ...` or quoted in the stack file; a number written in "
@@ -224,11 +247,14 @@ RULES: tuple[str, ...] = (
     "`gcp.key_ring_name` per project.",
     "Secrets: `cockroach:apiKey`, `cmek-vault:*` and `vault:token` must be set with `--secret`; "
     "an API key under the project namespace (`cmek:apiKey`) is refused with the command to use "
-    "instead. Values of secret keys never appear in an error.",
+    "instead. Values of secret keys never appear in an error. When `cmek:clusters`, `cmek:aws` or "
+    "`cmek:gcp` is a secret, no configured value appears in any message of the program (`[secret]`), "
+    "and every stack output is a secret (see *Secret cluster configuration* below for what stays plain).",
     "After these checks the program runs the component's own checks for every cluster (cluster "
-    "facts, then the AWS or GCP key plan), still before declaring anything; their problems are "
-    "reported under the cluster's key too (`cmek:clusters[1].aws.alias: has no effect with "
-    "aws.byo_keys ...`).",
+    "facts, the cloud SDK it needs, then the AWS or GCP key plan and the `cmek-vault:*` credentials "
+    "Vault needs), still before declaring anything; their problems are reported under the cluster's "
+    "key too (`cmek:clusters[1].aws.alias: has no effect with aws.byo_keys ...`), or under the "
+    "missing key (`cmek-vault:awsAccessKey: required by cmek:clusters[1] ...`).",
 )
 
 

@@ -196,3 +196,47 @@ def test_the_environment_supplies_key_and_url_when_stack_config_does_not(
 
     assert outs["status"] == "ENABLED"
     assert activation_stack.sim.requests[0].role == "CLUSTER_ADMIN"
+
+
+def test_malformed_key_specs_get_an_error_naming_the_field_through_the_plugin_host(
+    provider_host_factory: Callable[..., ProviderHost],
+) -> None:
+    """Diff with a key_spec given as a string (news) or a list (the stored state), and Check
+    with malformed old inputs: each a message naming the field, not an AttributeError."""
+    host = provider_host_factory()
+    host.configure({})
+    props = activation_props(seeds.AWS_SINGLE)
+    bad = {**props, "region_specs": [{"region": "us-east-1", "key_spec": "arn:aws:kms:us-east-1:1:key/x"}]}
+    stored = {**props, "region_specs": [{"region": "us-east-1", "key_spec": ["AWS_KMS", "uri"]}], "status": "ENABLED"}
+
+    with pytest.raises(ProviderRpcError) as new_inputs:
+        host.diff(seeds.AWS_SINGLE, props, bad)
+    with pytest.raises(ProviderRpcError) as old_state:
+        host.diff(seeds.AWS_SINGLE, stored, props)
+    check = host.check(stored, props)
+
+    assert "AttributeError" not in new_inputs.value.details + old_state.value.details
+    assert new_inputs.value.last_line.endswith(
+        "region_specs[0].key_spec: expected an object with type, uri and auth_principal, "
+        "got 'arn:aws:kms:us-east-1:1:key/x'"
+    )
+    assert "region_specs[0].key_spec: expected an object with type, uri and auth_principal, got ['AWS_KMS', 'uri'] " \
+        "(in the activation's stored state" in old_state.value.last_line
+    assert [(prop, reason.split(" (in ")[0]) for prop, reason in check.failures] == [
+        ("region_specs", "region_specs[0].key_spec: expected an object with type, uri and auth_principal, got ['AWS_KMS', 'uri']")
+    ]
+
+
+def test_check_through_the_plugin_host_refuses_a_region_with_a_trailing_newline_and_an_endless_wait(
+    provider_host_factory: Callable[..., ProviderHost],
+) -> None:
+    host = provider_host_factory()
+    host.configure({})
+    props = activation_props(seeds.AWS_SINGLE)
+    [region_spec] = props["region_specs"]
+    news = {**props, "region_specs": [{**region_spec, "region": "us-east-1\n"}], "wait_timeout_seconds": float("inf")}
+
+    check = host.check({}, news)
+
+    assert ("region_specs", "region_specs[0].region: expected an AWS region name such as 'us-east-1', got 'us-east-1\\n'") in check.failures
+    assert ("wait_timeout_seconds", "wait_timeout_seconds: expected a number of seconds greater than 0 and at most 604800, got inf") in check.failures

@@ -27,6 +27,7 @@ from cmek_component.activation_plan import (
 )
 from cmek_component.cloud_models import Cluster, CmekInfo
 from cmek_component.manifest import KeySpec, RegionSpec, SpecProblems
+from tests.support.digits import arabic_indic, full_width
 
 CID = "8f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"
 ROLE = "arn:aws:iam::123456789012:role/crdb-cmek"
@@ -108,12 +109,62 @@ def test_check_names_field_rule_and_value() -> None:
         wait_timeout_seconds=0,
     )
     text = messages(check_problems({}, bad))
-    assert "cluster_id: is required: expected a CockroachDB Cloud cluster id (a UUID such as 8f1c2d3e-...), got ''" in text
+    assert "cluster_id: expected a CockroachDB Cloud cluster id: a UUID in canonical form, 8-4-4-4-12 lower-case hex digits as in the cluster's URL (such as 8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f), got ''" in text
     assert any(m.startswith("region_specs[0].key_spec.uri: expected a KMS key ARN") and m.endswith("got 'alias/foo'") for m in text)
     assert any(m.startswith("region_specs[1].region: regions must be unique") for m in text)
     assert any(m.startswith("region_specs[1].key_spec.auth_principal: expected an IAM role ARN") for m in text)
     assert "revoke: expected true or false, got 'yes'" in text
-    assert "wait_timeout_seconds: expected a number of seconds greater than 0, got 0" in text
+    assert "wait_timeout_seconds: expected a number of seconds greater than 0 and at most 604800, got 0" in text
+
+
+@pytest.mark.parametrize(
+    ("region_spec", "field", "value"),
+    [
+        (spec("us-east-1\n", KEY_A), "region_specs[0].region", "us-east-1\n"),
+        (spec("us-east-1", KEY_A + "\n"), "region_specs[0].key_spec.uri", KEY_A + "\n"),
+        (spec("us-east-1", KEY_A, ROLE + "\n"), "region_specs[0].key_spec.auth_principal", ROLE + "\n"),
+        (spec("us-east-1", KEY_A.replace("123456789012", full_width("123456789012"))), "region_specs[0].key_spec.uri",
+         KEY_A.replace("123456789012", full_width("123456789012"))),
+        (spec("us-east-1", KEY_A, ROLE.replace("123456789012", arabic_indic("123456789012"))), "region_specs[0].key_spec.auth_principal",
+         ROLE.replace("123456789012", arabic_indic("123456789012"))),
+    ],
+    ids=["region-newline", "key-arn-newline", "role-arn-newline", "full-width-account", "arabic-indic-account"],
+)
+def test_check_matches_identifiers_whole_and_ascii_only(region_spec: dict[str, Any], field: str, value: str) -> None:
+    found = [m for m in messages(check_problems({}, props(region_specs=[region_spec]))) if m.startswith(f"{field}: ")]
+
+    assert len(found) == 1 and f"got {value!r}" in found[0], found
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["{" + CID + "}", "urn:uuid:" + CID, CID.replace("-", ""), CID + "\n"],
+    ids=["braces", "urn", "32-hex-digits", "trailing-newline"],
+)
+def test_check_accepts_the_canonical_cluster_id_only(spelling: str) -> None:
+    assert messages(check_problems({}, props(cluster_id=spelling))) == [
+        "cluster_id: expected a CockroachDB Cloud cluster id: a UUID in canonical form, 8-4-4-4-12 lower-case hex "
+        f"digits as in the cluster's URL (such as 8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f), got {spelling!r}; did you mean {CID!r}?"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("wait_timeout_seconds", float("nan"), "nan"),
+        ("wait_timeout_seconds", float("inf"), "inf"),
+        ("wait_timeout_seconds", 7 * 24 * 3600 + 1, "604801"),
+        ("iam_propagation_timeout_seconds", float("-inf"), "-inf"),
+        ("iam_propagation_timeout_seconds", 10**4999, "an integer of about 5000 digits"),
+    ],
+    ids=["nan", "infinity", "above-one-week", "minus-infinity", "5000-digits"],
+)
+def test_check_refuses_wait_limits_that_never_end(name: str, value: float, shown: str) -> None:
+    limit = {"wait_timeout_seconds": 604800, "iam_propagation_timeout_seconds": 86400}[name]
+
+    assert messages(check_problems({}, props(**{name: value}))) == [
+        f"{name}: expected a number of seconds greater than 0 and at most {limit}, got {shown}"
+    ]
 
 
 def test_check_refuses_mixed_key_types_and_versioned_gcp_keys() -> None:
@@ -148,7 +199,7 @@ def test_check_refuses_revoke_with_other_changes() -> None:
     news = props(revoke=True, region_specs=[spec("us-east-1", KEY_NEW), spec("us-west-2", KEY_B)])
     text = messages(check_problems(olds, news))
     assert any(m.startswith("revoke: cannot be combined with a change of region_specs") for m in text)
-    assert check_problems(olds, props(revoke=True)) == []
+    assert check_problems(olds, props()) == []
 
 
 def test_check_refuses_un_revoking() -> None:
@@ -210,6 +261,31 @@ def test_adding_a_region_is_an_update() -> None:
 def test_diff_refuses_un_revoking_with_the_reason() -> None:
     with pytest.raises(IrreversibleRevoke, match="only be re-enabled by CockroachDB support"):
         diff_inputs(props(revoke=True), props(revoke=False))
+
+
+@pytest.mark.parametrize("key_spec", ["arn:aws:kms:us-east-1:123456789012:key/x", ["AWS_KMS", "uri", "principal"]], ids=["string", "list"])
+def test_diff_names_a_key_spec_that_is_not_an_object(key_spec: object) -> None:
+    news = props(region_specs=[{"region": "us-east-1", "key_spec": key_spec}])
+
+    with pytest.raises(SpecProblems) as caught:
+        diff_inputs(props(), news)
+
+    assert messages(caught.value.problems) == [
+        f"region_specs[0].key_spec: expected an object with type, uri and auth_principal, got {key_spec!r}"
+    ]
+
+
+def test_diff_and_check_name_a_malformed_key_spec_in_the_stored_state() -> None:
+    olds = {**props(region_specs=[spec("us-east-1", KEY_A), {"region": "us-west-2", "key_spec": "broken"}]), "status": "ENABLED"}
+    expected = (
+        "region_specs[1].key_spec: expected an object with type, uri and auth_principal, got 'broken' "
+        "(in the activation's stored state: remove the activation from the state"
+    )
+
+    with pytest.raises(SpecProblems) as caught:
+        diff_inputs(olds, props())
+    assert [m[: len(expected)] for m in messages(caught.value.problems)] == [expected]
+    assert [m[: len(expected)] for m in messages(check_problems(olds, props()))] == [expected]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +26,7 @@ from cmek_component import ClusterCmek, policies
 from cmek_component.cloud_api import CloudApiClient
 from cmek_component.manifest import SpecProblems
 from cmek_component.simulator import SEED_API_KEY, SimulatorServer, seeds
+from tests.support.digits import full_width
 from tests.support.pulumi_fixtures import RecordedResource, Recorder, RecordingMonitor
 
 CLUSTER_ID = "b23eaee4-e12c-4288-95db-3e81ee22d2ea"
@@ -661,11 +664,11 @@ def test_facts_read_from_the_simulator_build_the_trust_policy_and_region_specs(
         ({"aws": {"role_path": "crdb"}}, "aws.role_path: expected '/' or '/<segments>/' (at most 512 characters), got 'crdb'"),
         ({"region_key_generations": {"us-east-1": 2}}, "region_key_generations: only applies with aws.key_mode 'per-region'"),
         ({"aws": {"key_mode": "per-region"}, "region_key_generations": {"ap-south-1": 2}}, "region_key_generations.ap-south-1: expected a cluster region as key"),
-        ({"key_generation": 0}, "key_generation: expected a whole number of at least 1, got 0"),
+        ({"key_generation": 0}, "key_generation: expected a whole number from 1 to 100 (every generation stays declared), got 0"),
         ({"regions": ["us-east1"]}, "regions[0]: expected an AWS region name such as 'us-east-1', got 'us-east1'; did you mean 'us-east-1'?"),
         ({"add_regions": {"ap-south-1": 2}}, "add_regions.ap-south-1: expected a node count of at least 3, got 2"),
         ({"account_id": "crl-prod"}, "account_id: expected a 12-digit AWS account id, got 'crl-prod'"),
-        ({"cluster_id": "prod"}, "cluster_id: expected a CockroachDB Cloud cluster id (a UUID), got 'prod'"),
+        ({"cluster_id": "prod"}, "cluster_id: expected a CockroachDB Cloud cluster id: a UUID in canonical form, 8-4-4-4-12 lower-case hex digits as in the cluster's URL (such as 8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f), got 'prod'"),
         ({"colud": "AWS"}, "colud: expected one of the arguments"),
     ],
 )
@@ -683,3 +686,108 @@ def test_several_problems_are_reported_together_and_nothing_is_registered(run: C
     recorder = run.recorders[-1]  # type: ignore[attr-defined]
     assert recorder.new == []
     assert recorder.resources() == []
+
+
+# --------------------------------------------------------------------------------------------
+# Identifiers, bounds and arguments the component cannot use
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"account_id": CRDB_ACCOUNT + "\n"}, f"account_id: expected a 12-digit AWS account id, got '{CRDB_ACCOUNT}\\n'"),
+        ({"account_id": full_width("123456789012")}, f"account_id: expected a 12-digit AWS account id, got {full_width('123456789012')!r}"),
+        ({"regions": ["us-east-1\n"]}, "regions[0]: expected an AWS region name such as 'us-east-1', got 'us-east-1\\n'"),
+        ({"aws": {"byo_keys": {**BYO, "us-west-2": BYO["us-west-2"] + "\n"}}},
+         f"aws.byo_keys.us-west-2: expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got {BYO['us-west-2'] + chr(10)!r}"),
+        ({"cluster_id": "urn:uuid:" + CLUSTER_ID}, "cluster_id: expected a CockroachDB Cloud cluster id: a UUID in canonical form"),
+    ],
+    ids=["account-newline", "account-full-width", "region-newline", "byo-key-newline", "cluster-id-urn"],
+)
+def test_identifiers_are_matched_whole_and_ascii_only(run: Callable[..., Run], overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(SpecProblems) as raised:
+        run(**overrides)
+
+    assert any(str(problem).startswith(message) for problem in raised.value.problems), raised.value.problems
+    assert run.recorders[-1].resources() == []  # type: ignore[attr-defined]
+
+
+def test_a_trailing_newline_never_reaches_the_trust_policy(run: Callable[..., Run]) -> None:
+    with pytest.raises(SpecProblems):
+        run(account_id=CRDB_ACCOUNT + "\n")
+
+    assert not [r for r in run.recorders[-1].resources() if r.type == ROLE]  # type: ignore[attr-defined]
+
+
+def test_a_huge_key_generation_is_refused_at_once(run: Callable[..., Run]) -> None:
+    started = time.monotonic()
+    with pytest.raises(SpecProblems) as raised:
+        run(key_generation=10**30)
+
+    assert time.monotonic() - started < 5
+    assert [str(p) for p in raised.value.problems] == [
+        "key_generation: expected a whole number from 1 to 100 (every generation stays declared), got an integer of about 31 digits"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("activation", "message"),
+    [
+        ({"wait_timeout_seconds": 10**400}, "activation.wait_timeout_seconds: expected a whole number of seconds from 1 to 604800, got an integer of about 401 digits"),
+        ({"iam_propagation_timeout_seconds": 86401}, "activation.iam_propagation_timeout_seconds: expected a whole number of seconds from 1 to 86400, got 86401"),
+    ],
+    ids=["huge-wait", "iam-above-one-day"],
+)
+def test_wait_limits_are_bounded_before_any_resource(run: Callable[..., Run], activation: dict[str, Any], message: str) -> None:
+    with pytest.raises(SpecProblems) as raised:
+        run(activation=activation)
+
+    assert [str(p) for p in raised.value.problems] == [message]
+    assert run.recorders[-1].resources() == []  # type: ignore[attr-defined]
+
+
+def test_a_cluster_id_output_is_refused_with_what_to_do(pulumi_mocks: Callable[..., Recorder]) -> None:
+    recorder = pulumi_mocks()
+
+    @pulumi.runtime.test
+    def program() -> None:
+        created_in_this_program = pulumi.Output.from_input(CLUSTER_ID)  # e.g. cockroach.Cluster(...).id
+        ClusterCmek("prod", {"cluster_id": created_in_this_program}, client_factory=no_cloud_api)  # type: ignore[typeddict-item]
+
+    with pytest.raises(SpecProblems) as raised:
+        program()
+
+    [problem] = raised.value.problems
+    assert problem.field == "cluster_id"
+    assert problem.message.startswith("expected a plain value, got a Pulumi Output: ClusterCmek reads the cluster")
+    assert "cockroach.Cluster(...).id" in problem.message
+    assert "pass its id as a string" in problem.message and "pulumi config set clusterId <id>" in problem.message
+    assert recorder.resources() == []
+
+
+def test_missing_vault_credentials_are_refused_before_any_resource(run: Callable[..., Run]) -> None:
+    with pytest.raises(SpecProblems) as raised:
+        run(vault={})
+
+    assert [p.field for p in raised.value.problems] == ["cmek-vault:awsAccessKey", "cmek-vault:awsSecretKey"]
+    assert raised.value.problems[0].message.startswith(
+        "required when vault.credentials is 'config' (the default): run `pulumi config set --secret cmek-vault:awsAccessKey <value>`"
+    )
+    assert run.recorders[-1].resources() == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("module", "args", "extra"), [("pulumi_aws", {}, "aws"), ("pulumi_vault", {"vault": {"credentials": "vault-server"}}, "vault")])
+def test_a_missing_cloud_sdk_names_the_extra_to_install(
+    run: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, module: str, args: dict[str, Any], extra: str
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # as if the extra were not installed
+
+    with pytest.raises(SpecProblems) as raised:
+        run(**args)
+
+    assert [str(p) for p in raised.value.problems][-1].endswith(
+        f"needs the {module.replace('_', '-')} package, which is not installed: install this package with its "
+        f"{extra!r} extra (`pip install 'cmek-component[{extra}]'`; from a checkout `venv/bin/pip install -e '.[{extra}]'`)"
+    )
+    assert run.recorders[-1].resources() == []  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from cmek_component.args import (
     VaultKeyOptions,
 )
 from cmek_component.config import ConfigError, cluster_fields, parse_stack_config, schema_fields
+from tests.support.digits import arabic_indic, full_width
 
 CLUSTER_KEYS = ", ".join(cluster_fields())
 AWS_KEYS = ", ".join(schema_fields(AwsKeyOptions))
@@ -171,21 +172,21 @@ def test_every_key_of_the_component_args_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"key_generation": "two"}, "cmek:clusters[0].key_generation: expected an integer >= 1, got 'two'"),
-        ({"key_generation": 0}, "cmek:clusters[0].key_generation: expected an integer >= 1, got 0"),
-        ({"key_generation": "2"}, "cmek:clusters[0].key_generation: expected an integer >= 1, got '2' (a string: write the number without quotes)"),
+        ({"key_generation": "two"}, "cmek:clusters[0].key_generation: expected an integer from 1 to 100, got 'two'"),
+        ({"key_generation": 0}, "cmek:clusters[0].key_generation: expected an integer from 1 to 100, got 0"),
+        ({"key_generation": "2"}, "cmek:clusters[0].key_generation: expected an integer from 1 to 100, got '2' (a string: write the number without quotes)"),
         ({"revoke": "yes"}, "cmek:clusters[0].revoke: expected true or false, got 'yes'"),
         ({"regions": "us-east-1"}, "cmek:clusters[0].regions: expected a list of strings, got 'us-east-1'"),
         ({"cloud": "aws"}, "cmek:clusters[0].cloud: expected one of 'AWS', 'GCP', got 'aws'; did you mean 'AWS'?"),
         ({"cloud": "AZURE"}, "cmek:clusters[0].cloud: expected one of 'AWS', 'GCP', got 'AZURE'"),
-        ({"cluster_id": "my-cluster"}, "cmek:clusters[0].cluster_id: expected a CockroachDB Cloud cluster id (a UUID from the cluster's URL), got 'my-cluster'"),
+        ({"cluster_id": "my-cluster"}, "cmek:clusters[0].cluster_id: expected a CockroachDB Cloud cluster id: a UUID in canonical form, 8-4-4-4-12 lower-case hex digits as in the cluster's URL (such as 8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f), got 'my-cluster'"),
         ({"add_regions": {"ap-south-1": 1}}, 'cmek:clusters[0].add_regions["ap-south-1"]: expected an integer >= 3, got 1'),
         ({"add_regions": ["ap-south-1"]}, "cmek:clusters[0].add_regions: expected a map of string to integer, got ['ap-south-1']"),
         ({"aws": {"key_mode": "multiregion"}}, "cmek:clusters[0].aws.key_mode: expected one of 'multi-region', 'per-region', 'single', got 'multiregion'; did you mean 'multi-region'?"),
         ({"aws": {"deletion_window_in_days": 45}}, "cmek:clusters[0].aws.deletion_window_in_days: expected an integer from 7 to 30, got 45"),
         ({"aws": {"alias": "alias/aws/ebs"}}, "cmek:clusters[0].aws.alias: expected 'alias/<name>' with at most 256 characters of a-zA-Z0-9:/_-, not starting with 'alias/aws/' (reserved for AWS managed keys), got 'alias/aws/ebs'"),
         ({"aws": {"tags": {"team": 7}}}, 'cmek:clusters[0].aws.tags["team"]: expected a string, got 7 (a number: quote it in the stack file, or set it with `pulumi config set --path --type string`)'),
-        ({"activation": {"wait_timeout_seconds": True}}, "cmek:clusters[0].activation.wait_timeout_seconds: expected an integer >= 1, got True"),
+        ({"activation": {"wait_timeout_seconds": True}}, "cmek:clusters[0].activation.wait_timeout_seconds: expected an integer from 1 to 604800, got True"),
         ({"aws": "multi-region"}, f"cmek:clusters[0].aws: expected an object with keys {AWS_KEYS}, got 'multi-region'"),
         ({"vault": {"credentials_version": 0}}, "cmek:clusters[0].vault.credentials_version: expected an integer >= 1, got 0"),
         ({"vault": {"protection": "HSM"}}, "cmek:clusters[0].vault.protection: expected one of 'hsm', 'software', got 'HSM'; did you mean 'hsm'?"),
@@ -219,7 +220,7 @@ def test_gcp_protection_level_suggests_the_right_case_and_gcp_byo_key_drops_vers
 
     assert found[0] == "cmek:clusters[0].gcp.protection_level: expected one of 'SOFTWARE', 'HSM', got 'hsm'; did you mean 'HSM'?"
     assert found[1].startswith('cmek:clusters[0].gcp.byo_keys["us-east1"]: expected a Cloud KMS crypto key name without a version')
-    assert "; drop the /cryptoKeyVersions/<n> suffix, got" in found[1]
+    assert found[1].endswith("/cryptoKeyVersions/1'; drop the /cryptoKeyVersions/<n> suffix")
     assert len(found) == 2
 
 
@@ -366,7 +367,7 @@ def test_names_derived_from_ids_that_share_a_prefix_must_be_set_explicitly() -> 
 
 def test_a_resource_name_must_be_short_and_plain() -> None:
     assert problems(stack(aws_cluster(name="payments cluster"))) == [
-        "cmek:clusters[0].name: expected a resource name of 1-40 characters A-Za-z0-9_- starting with a letter, got 'payments cluster'"
+        "cmek:clusters[0].name: expected a resource name of 1-40 characters A-Za-z0-9_- starting with a letter, not 'clusters', got 'payments cluster'"
     ]
 
 
@@ -444,7 +445,7 @@ def test_every_problem_is_reported_at_once_in_one_readable_error() -> None:
     assert str(caught.value).splitlines() == [
         "invalid stack configuration (3 problems; see README.md, Configuration reference):",
         "  cmek:apikey: the CockroachDB Cloud API key is not project configuration; remove this key and run `pulumi config set --secret cockroach:apiKey <key>`",
-        "  cmek:clusters[0].key_generation: expected an integer >= 1, got 'two'",
+        "  cmek:clusters[0].key_generation: expected an integer from 1 to 100, got 'two'",
         "  cmek:clusters[1].cluster_id: required key is missing (string)",
     ]
     assert isinstance(caught.value, ValueError)
@@ -491,11 +492,11 @@ def test_vault_credentials_and_token_must_be_secrets_and_keys_known() -> None:
 
 
 def test_the_api_url_must_be_an_http_url_and_cockroach_keys_are_checked() -> None:
-    values = stack(aws_cluster(), cockroach__apiUrl="cockroachlabs.cloud", cockroach__apikey="k")
+    values = stack(aws_cluster(), cockroach__apiUrl="cockroachlabs.cloud", cockroach__api_key="k")
 
-    assert problems(values, secret_keys=("cockroach:apikey",)) == [
+    assert problems(values, secret_keys=("cockroach:api_key",)) == [
         "cockroach:apiUrl: expected an http(s) URL such as 'https://cockroachlabs.cloud', got 'cockroachlabs.cloud'",
-        "cockroach:apikey: unknown key; did you mean 'apiKey'? Run `pulumi config set --secret cockroach:apiKey <key>`",
+        "cockroach:api_key: unknown key; did you mean 'apiKey'? Run `pulumi config set --secret cockroach:apiKey <key>`",
     ]
 
 
@@ -524,3 +525,227 @@ def test_gcp_byo_keys_may_cover_only_some_regions() -> None:
     uri = "projects/keys-proj/locations/us-east1/keyRings/crdb/cryptoKeys/own"
     [parsed] = parse_stack_config(stack(gcp_cluster(gcp={"byo_keys": {"us-east1": uri}})))
     assert parsed.args["gcp"]["byo_keys"] == {"us-east1": uri}
+
+
+# ---------------------------------------------------------------------------------------------
+# Identifiers match whole strings, ASCII only (no trailing newline, no other scripts' digits)
+# ---------------------------------------------------------------------------------------------
+
+FULL_WIDTH_ACCOUNT = full_width("548012347802")  # 548012347802 in full-width digits
+ARABIC_INDIC_ACCOUNT = arabic_indic("548012347802")  # the same in Arabic-Indic digits
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "value"),
+    [
+        ({"account_id": "548012347802\n"}, "account_id", "548012347802\n"),
+        ({"account_id": FULL_WIDTH_ACCOUNT}, "account_id", FULL_WIDTH_ACCOUNT),
+        ({"account_id": ARABIC_INDIC_ACCOUNT}, "account_id", ARABIC_INDIC_ACCOUNT),
+        ({"cluster_id": AWS_ID + "\n"}, "cluster_id", AWS_ID + "\n"),
+        ({"regions": ["eu-west-1", "us-east-1\n", "us-west-2"]}, "regions[1]", "us-east-1\n"),
+        ({"aws": {"byo_keys": dict.fromkeys(["eu-west-1", "us-east-1", "us-west-2"], KEY_ARN + "\n")}}, 'aws.byo_keys["eu-west-1"]', KEY_ARN + "\n"),
+        ({"aws": {"admin_principals": ["arn:aws:iam::111122223333:root\n"]}}, "aws.admin_principals[0]", "arn:aws:iam::111122223333:root\n"),
+        ({"aws": {"role_name": "crdb-cmek\n"}}, "aws.role_name", "crdb-cmek\n"),
+        ({"aws": {"alias": "alias/crdb\n"}}, "aws.alias", "alias/crdb\n"),
+        ({"name": "payments\n"}, "name", "payments\n"),
+    ],
+    ids=["account-newline", "account-full-width", "account-arabic-indic", "cluster-id-newline", "region-newline",
+         "byo-key-newline", "admin-principal-newline", "role-name-newline", "alias-newline", "name-newline"],
+)
+def test_aws_identifiers_must_match_the_whole_value_in_ascii(overrides: dict[str, Any], key: str, value: str) -> None:
+    found = [p for p in problems(stack(aws_cluster(**overrides))) if p.startswith(f"cmek:clusters[0].{key}: ")]
+
+    assert len(found) == 1, found
+    assert f"got {value!r}" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "value"),
+    [
+        ({"account_id": "crl-prod-9kd\n"}, "account_id", "crl-prod-9kd\n"),
+        ({"gcp": {"project": "customer-kms\n"}}, "gcp.project", "customer-kms\n"),
+        ({"gcp": {"byo_keys": {"us-east1": GCP_KEY + "\n"}}}, 'gcp.byo_keys["us-east1"]', GCP_KEY + "\n"),
+        ({"gcp": {"key_ring_name": "crdb\n"}}, "gcp.key_ring_name", "crdb\n"),
+        ({"gcp": {"service_account_id": "crdb-cmek-sa\n"}}, "gcp.service_account_id", "crdb-cmek-sa\n"),
+        ({"gcp": {"rotation_period": "7776000s\n"}}, "gcp.rotation_period", "7776000s\n"),
+        ({"gcp": {"rotation_period": full_width("7776000s")}}, "gcp.rotation_period", full_width("7776000s")),
+    ],
+    ids=["account-newline", "project-newline", "byo-key-newline", "key-ring-newline", "service-account-newline",
+         "rotation-newline", "rotation-full-width"],
+)
+def test_gcp_names_and_uris_must_match_the_whole_value_in_ascii(overrides: dict[str, Any], key: str, value: str) -> None:
+    found = [p for p in problems(stack(gcp_cluster(**overrides))) if p.startswith(f"cmek:clusters[0].{key}: ")]
+
+    assert len(found) == 1, found
+    assert f"got {value!r}" in found[0]
+
+
+def test_an_api_url_with_a_trailing_newline_is_refused() -> None:
+    assert problems(stack(aws_cluster(), cockroach__apiUrl="https://cockroachlabs.cloud\n")) == [
+        "cockroach:apiUrl: expected an http(s) URL such as 'https://cockroachlabs.cloud', got 'https://cockroachlabs.cloud\\n'"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Cluster ids: the canonical form only
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["{" + AWS_ID + "}", "urn:uuid:" + AWS_ID, AWS_ID.replace("-", ""), AWS_ID.upper()],
+    ids=["braces", "urn", "32-hex-digits", "upper-case"],
+)
+def test_other_spellings_of_a_cluster_id_are_refused_with_the_canonical_one_suggested(spelling: str) -> None:
+    assert problems(stack(aws_cluster(cluster_id=spelling))) == [
+        "cmek:clusters[0].cluster_id: expected a CockroachDB Cloud cluster id: a UUID in canonical form, "
+        "8-4-4-4-12 lower-case hex digits as in the cluster's URL (such as 8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f), "
+        f"got {spelling!r}; did you mean {AWS_ID!r}?"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounds: key generations, wait limits, huge and non-finite numbers
+# ---------------------------------------------------------------------------------------------
+
+
+def test_key_generation_has_a_documented_upper_bound() -> None:
+    assert problems(stack(aws_cluster(key_generation=101))) == [
+        "cmek:clusters[0].key_generation: expected an integer from 1 to 100, got 101"
+    ]
+    [cluster] = parse_stack_config(stack(aws_cluster(key_generation=100)))
+    assert cluster.args["key_generation"] == 100
+
+
+def test_a_huge_key_generation_is_refused_at_once() -> None:
+    huge = 10**30
+    cluster = aws_cluster(key_generation=huge, aws={"key_mode": "per-region"}, region_key_generations={"us-east-1": 1000})
+
+    assert problems(stack(cluster)) == [
+        "cmek:clusters[0].key_generation: expected an integer from 1 to 100, got an integer of about 31 digits",
+        'cmek:clusters[0].region_key_generations["us-east-1"]: expected an integer from 1 to 100, got 1000',
+    ]
+
+
+def test_wait_limits_are_finite_and_bounded() -> None:
+    text = json.dumps([aws_cluster()])[:-2] + ', "activation": {"wait_timeout_seconds": 1e400, "iam_propagation_timeout_seconds": 86401}}]'
+
+    assert problems({"cmek:clusters": text}) == [
+        "cmek:clusters[0].activation.wait_timeout_seconds: expected an integer from 1 to 604800, got inf (not a finite number)",
+        "cmek:clusters[0].activation.iam_propagation_timeout_seconds: expected an integer from 1 to 86400, got 86401",
+    ]
+
+
+def test_a_5000_digit_integer_is_named_by_its_key_and_its_length() -> None:
+    text = json.dumps([aws_cluster()])[:-2] + ', "key_generation": ' + "9" * 5000 + "}]"
+
+    assert problems({"cmek:clusters": text}) == [
+        "cmek:clusters[0].key_generation: expected an integer from 1 to 100, got an integer of 5000 digits"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Names, nesting and long values
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_cluster_cannot_take_the_name_of_the_clusters_output() -> None:
+    assert problems(stack(aws_cluster(name="clusters"))) == [
+        "cmek:clusters[0].name: expected a resource name of 1-40 characters A-Za-z0-9_- starting with a "
+        "letter, not 'clusters', got 'clusters'; 'clusters' is reserved: the stack exports the list of its "
+        "clusters under that name"
+    ]
+
+
+@pytest.mark.parametrize("key", ["cmek:clusters", "cmek:aws"])
+def test_deeply_nested_json_is_refused_naming_the_key(key: str) -> None:
+    values = stack(aws_cluster())
+    values[key] = "[" * 100_000 + "]" * 100_000
+
+    assert problems(values) == [
+        f"{key}: expected a value nested at most 16 levels deep (the deepest key of the schema is 4 levels "
+        "down), got one nested deeper"
+    ]
+
+
+def test_nesting_beyond_the_bound_is_refused_before_recursion_can_fail() -> None:
+    nested: Any = "us-east-1"
+    for _ in range(17):
+        nested = [nested]
+
+    assert problems(stack(aws_cluster(regions=nested))) == [
+        "cmek:clusters: expected a value nested at most 16 levels deep (the deepest key of the schema is 4 "
+        "levels down), got one nested deeper"
+    ]
+
+
+def test_a_long_value_is_cut_in_the_message() -> None:
+    long_name = "x" * 100_000
+
+    [message] = problems(stack(gcp_cluster(gcp={"display_name": long_name})))
+
+    assert message.startswith("cmek:clusters[0].gcp.display_name: expected 1-100 characters, not only spaces, got 'xxx")
+    assert message.endswith("... (100000 characters)")
+    assert len(message) < 300
+
+
+# ---------------------------------------------------------------------------------------------
+# Secret cluster configuration: no value in any message
+# ---------------------------------------------------------------------------------------------
+
+
+def test_secret_cluster_config_hides_values_in_rules_between_keys() -> None:
+    cluster = aws_cluster(
+        cluster_id="{" + AWS_ID + "}",
+        regions=["eu-west-1", "us-east-1"],
+        add_regions={"eu-west-1": 3},
+        region_key_generations={"ap-south-1": 2},
+        aws={"primary_region": "ap-south-1", "key_mode": "per-region", "alias": "alias/aws/secret-alias"},
+    )
+
+    found = problems(stack(cluster), secret_keys=("cmek:clusters",))
+
+    assert [p.split(": ", 1)[0] for p in found] == [
+        "cmek:clusters[0].cluster_id",
+        "cmek:clusters[0].aws.alias",
+        'cmek:clusters[0].add_regions["eu-west-1"]',
+        'cmek:clusters[0].region_key_generations["ap-south-1"]',
+        "cmek:clusters[0].aws.primary_region",
+        "cmek:clusters[0].aws.primary_region",
+    ]
+    text = "\n".join(found)
+    for value in (AWS_ID, "us-east-1", "secret-alias", "'ap-south-1'"):
+        assert value not in text
+    assert "[secret]" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# The cockroach namespace is shared with the Pulumiverse CockroachDB provider
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_pulumiverse_cockroach_providers_keys_are_left_to_it() -> None:
+    values = stack(
+        aws_cluster(),
+        cockroach__apiKey="ours",
+        cockroach__apikey="theirs",
+        cockroach__apijwt="their-jwt",
+        cockroach__version="0.9.4",
+    )
+
+    [cluster] = parse_stack_config(values, secret_keys={"cockroach:apiKey", "cockroach:apikey", "cockroach:apijwt"})
+
+    assert cluster.args["cluster_id"] == AWS_ID
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("apiKy", "cockroach:apiKy: unknown key; did you mean 'apiKey'?"),
+        ("api_key", "cockroach:api_key: unknown key; did you mean 'apiKey'? Run `pulumi config set --secret cockroach:apiKey <key>`"),
+        ("ApiUrl", "cockroach:ApiUrl: unknown key; did you mean 'apiUrl'?"),
+        ("api_url", "cockroach:api_url: unknown key; did you mean 'apiUrl'?"),
+    ],
+)
+def test_a_misspelling_of_our_cockroach_keys_is_still_refused(key: str, expected: str) -> None:
+    assert problems(stack(aws_cluster(), **{f"cockroach__{key}": "x"})) == [expected]

@@ -13,6 +13,7 @@ from cmek_component.gcp_rules import (
     service_account_email,
 )
 from cmek_component.manifest import SpecProblems, region_specs_problems
+from tests.support.digits import full_width
 
 CLUSTER_ID = "8a7b6c5d-1234-4321-abcd-0123456789ab"
 CRDB_PROJECT = "crl-prod-abc"
@@ -302,4 +303,35 @@ def test_vault_problems_and_gcp_key_options_are_reported_together() -> None:
     assert messages[2:] == [
         "gcp.crypto_key_name: has no effect with vault (Vault makes the keys), got 'k'",
         "gcp.protection_level: has no effect with vault (Vault makes the keys), got 'HSM'",
+    ]
+
+
+def test_a_long_value_is_cut_in_the_message() -> None:
+    (message,) = problems_of(["us-east1"], {"display_name": "x" * 100_000})
+
+    assert message.startswith("gcp.display_name: expected 1-100 characters, got 'xxxx")
+    assert message.endswith("... (100000 characters)")
+    assert len(message) < 250
+
+
+@pytest.mark.parametrize(
+    ("gcp", "field"),
+    [
+        ({"project": "customer-kms\n"}, "gcp.project"),
+        ({"key_ring_name": "crdb\n"}, "gcp.key_ring_name"),
+        ({"crypto_key_name": "cmek\n"}, "gcp.crypto_key_name"),
+        ({"service_account_id": "crdb-cmek-sa\n"}, "gcp.service_account_id"),
+        ({"key_locations": {"us-east1": "us\n"}}, "gcp.key_locations.us-east1"),
+        ({"rotation_period": full_width("7776000s")}, "gcp.rotation_period"),
+        ({"byo_keys": {"us-east1": "projects/customer-kms/locations/us-east1/keyRings/r/cryptoKeys/k\n"}}, "gcp.byo_keys.us-east1"),
+    ],
+    ids=["project", "key-ring", "crypto-key", "service-account", "location", "rotation-full-width", "byo-key"],
+)
+def test_gcp_names_match_the_whole_value_in_ascii(gcp: dict[str, Any], field: str) -> None:
+    assert [m for m in problems_of(["us-east1"], gcp) if m.startswith(f"{field}: ")], problems_of(["us-east1"], gcp)
+
+
+def test_a_region_with_a_trailing_newline_is_refused() -> None:
+    assert problems_of(["us-east1\n"]) == [
+        "regions[0]: expected a GCP region name such as 'us-east1', got 'us-east1\\n'"
     ]

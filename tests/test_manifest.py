@@ -165,7 +165,7 @@ def test_key_generations_read_base_and_per_region_overrides() -> None:
     bad = key_generations({"key_generation": True, "region_key_generations": {"eu-west-1": 2, "us-east-1": 0}}, ["us-east-1"])
     assert bad.base == 1 and bad.overrides == {}
     assert [str(p) for p in bad.problems] == [
-        "key_generation: expected a whole number of at least 1, got True",
+        "key_generation: expected a whole number from 1 to 100 (every generation stays declared), got True",
         "region_key_generations.eu-west-1: expected a cluster region as key (us-east-1), got 'eu-west-1'",
-        "region_key_generations.us-east-1: expected a whole number of at least 1, got 0",
+        "region_key_generations.us-east-1: expected a whole number from 1 to 100 (every generation stays declared), got 0",
     ]

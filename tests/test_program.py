@@ -13,6 +13,7 @@ import asyncio
 import copy
 import json
 import runpy
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -82,6 +83,11 @@ def stack_config(stack: str) -> tuple[dict[str, Any], list[str]]:
         else:
             values[key] = value
     return values, secret_keys
+
+
+def with_api_key(config: dict[str, Any], secret_keys: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """``config`` with the API key set the way `pulumi config set --secret cockroach:apiKey` does."""
+    return {**config, "cockroach:apiKey": API_KEY_PLACEHOLDER}, [*secret_keys, "cockroach:apiKey"]
 
 
 def _key_arn(region: str, name: str) -> str:
@@ -185,6 +191,8 @@ class ProgramRunner:
             outputs = pulumi.runtime.get_root_resource().outputs  # type: ignore[union-attr]
             checks = []
             for name, value in outputs.items():
+                if isinstance(value, pulumi.Output):
+                    checks.append(_note_secret(value, (name, ""), secret))
                 for key, item in value.items() if isinstance(value, dict) else ():
                     if isinstance(item, pulumi.Output):
                         checks.append(_note_secret(item, (name, key), secret))
@@ -234,7 +242,7 @@ def _everything(run: ProgramRun) -> str:
 
 
 def test_aws_example_stack_declares_one_cluster_cmek_per_cluster(run_program: ProgramRunner) -> None:
-    config, secret_keys = stack_config("aws-example")
+    config, secret_keys = with_api_key(*stack_config("aws-example"))
     clusters = {c["name"]: c for c in config["cmek:clusters"]}
 
     run = run_program(config, secret_keys)
@@ -266,7 +274,7 @@ def test_aws_example_stack_declares_one_cluster_cmek_per_cluster(run_program: Pr
 
 
 def test_gcp_example_stack_declares_one_cluster_cmek_per_cluster(run_program: ProgramRunner) -> None:
-    config, secret_keys = stack_config("gcp-example")
+    config, secret_keys = with_api_key(*stack_config("gcp-example"))
     clusters = {c["name"]: c for c in config["cmek:clusters"]}
 
     run = run_program(config, secret_keys)
@@ -369,7 +377,7 @@ def _revoke_while_adding_a_region(config: dict[str, Any]) -> None:
     [
         (
             _set(["cmek:clusters", 1, "key_generation"], "two"),
-            "cmek:clusters[1].key_generation: expected an integer >= 1, got 'two'",
+            "cmek:clusters[1].key_generation: expected an integer from 1 to 100, got 'two'",
         ),
         (
             _set(["cmek:clusters", 1, "regions"], "us-east-1"),
@@ -409,7 +417,7 @@ def test_malformed_config_names_the_key_before_any_resource_is_declared(
 def test_a_plain_text_api_key_is_refused_before_any_resource_is_declared(
     run_program: ProgramRunner,
 ) -> None:
-    config, _ = stack_config("aws-example")
+    config, _ = with_api_key(*stack_config("aws-example"))
 
     with pytest.raises(pulumi.RunError) as caught:
         run_program(config, [])  # cockroach:apiKey not marked secret
@@ -765,3 +773,147 @@ def test_a_revoking_cluster_without_a_record_gets_a_warning(
         for w in warnings
     ), warnings
     assert run.activation("analytics")["revoke"] is True
+
+
+# ---------------------------------------------------------------------------------------------
+# The example stacks, the outputs, secret configuration and checks before anything is declared
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["aws-example", "gcp-example"])
+def test_example_stacks_ship_no_api_key_and_explain_both_routes(run_program: ProgramRunner, stack: str) -> None:
+    """A placeholder ciphertext fails to decrypt on every command for whoever uses the
+    environment variable; the shipped stack sets no key, so both routes work as shipped."""
+    text = (STACKS / f"Pulumi.{stack}.yaml").read_text()
+    config = yaml.safe_load(text)["config"]
+
+    assert "cockroach:apiKey" not in config
+    assert not [key for key, value in config.items() if isinstance(value, dict) and "secure" in value]
+    assert "pulumi config set --secret cockroach:apiKey <key>" in text
+    assert "export COCKROACH_API_KEY=<key>" in text
+    run_program(config, [])  # the environment-variable route: nothing else to set
+
+
+@pytest.mark.parametrize("stack", ["aws-example", "gcp-example"])
+def test_every_registered_output_is_exported_key_policy_included(
+    run_program: ProgramRunner, monkeypatch: pytest.MonkeyPatch, stack: str
+) -> None:
+    """The README tells byo_keys users to take key_policy from the outputs: every output the
+    component registers is an attribute the stack exports, and nothing else is registered."""
+    registered: dict[str, set[str]] = {}
+    register = component.ClusterCmek.register_outputs
+
+    def record(self: component.ClusterCmek, outputs: dict[str, Any]) -> None:
+        registered[self._name] = set(outputs)
+        register(self, outputs)
+
+    monkeypatch.setattr(component.ClusterCmek, "register_outputs", record)
+    config, secret_keys = stack_config(stack)
+
+    run = run_program(config, secret_keys)
+
+    for name, names in registered.items():
+        assert "key_policy" in names
+        assert names <= set(run.outputs[name]), names - set(run.outputs[name])
+        if stack == "aws-example":
+            policy = json.loads(run.outputs[name]["key_policy"])
+            assert policy["Id"] == "crdb-cmek-kms"
+            assert policy["Statement"][0]["Principal"] == {"AWS": run.outputs[name]["role_arn"]}
+        else:
+            assert run.outputs[name]["key_policy"] is None
+    assert len(registered) == 2
+
+
+def test_secret_cluster_config_makes_every_export_secret(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("aws-example")
+
+    run = run_program(config, [*secret_keys, "cmek:clusters"])
+
+    exported = {(name, key) for name, value in run.outputs.items() if isinstance(value, dict) for key in value}
+    assert exported - {("clusters", key) for key in run.outputs["clusters"]} <= run_program.secret_outputs
+    assert ("payments", "cluster_id") in run_program.secret_outputs
+    assert ("clusters", "") in run_program.secret_outputs
+
+
+def test_secret_cluster_config_hides_values_in_the_components_messages(run_program: ProgramRunner) -> None:
+    byo = {"us-east-1": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+    config, secret_keys = _broken(_set(["cmek:clusters", 1, "aws", "byo_keys"], byo))
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, [*secret_keys, "cmek:clusters"])
+
+    lines = str(caught.value).splitlines()[1:]
+    assert sorted(line.split(": ", 1)[0] for line in lines) == ["  cmek:clusters[1].aws.alias", "  cmek:clusters[1].aws.key_mode"]
+    assert all(line.endswith("got [secret]") for line in lines), lines
+    assert "alias/crdb-cmek-analytics" not in str(caught.value) and "'per-region'" not in str(caught.value)
+
+
+def _vault_without_credentials(config: dict[str, Any]) -> None:
+    config["cmek:clusters"][1]["aws"] = {}
+    config["cmek:clusters"][1]["vault"] = {}
+    config["cmek:clusters"][0]["aws"]["byo_keys"] = {
+        region: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        for region in config["cmek:clusters"][0]["regions"]
+    }
+
+
+def test_missing_vault_credentials_are_found_with_every_other_problem_before_anything_is_declared(
+    run_program: ProgramRunner,
+) -> None:
+    config, secret_keys = _broken(_vault_without_credentials)
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+
+    lines = str(caught.value).splitlines()[1:]
+    assert [line.split(": ", 1)[0] for line in lines] == [
+        "  cmek:clusters[0].aws.key_mode",
+        "  cmek:clusters[0].aws.primary_region",
+        "  cmek-vault:awsAccessKey",
+        "  cmek-vault:awsSecretKey",
+    ]
+    assert lines[2] == (
+        "  cmek-vault:awsAccessKey: required by cmek:clusters[1] when vault.credentials is 'config' (the default): "
+        "run `pulumi config set --secret cmek-vault:awsAccessKey <value>`, or set vault.credentials to "
+        "'vault-server' to let Vault use its own environment; got no value"
+    )
+    assert run_program.recorder is not None and run_program.recorder.resources() == []
+
+
+def test_a_malformed_rotation_config_in_the_last_outputs_takes_the_warning_path(
+    run_program: ProgramRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    config, secret_keys = stack_config("aws-example")
+    run_program(copy.deepcopy(config), secret_keys)
+    run_program.last_outputs["analytics"]["rotation_config"]["keys"] = [{"path": "key_generation"}]
+    config["cmek:clusters"][1]["revoke"] = True
+
+    with caplog.at_level("WARNING"):
+        run = run_program(config, secret_keys)
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        "revoke: cmek:clusters[1]: the rotation_config of output 'analytics' in this stack's last outputs cannot "
+        "be read (keys is [{'path': 'key_generation'}])" in w
+        for w in warnings
+    ), warnings
+    assert run.activation("analytics")["revoke"] is True
+
+
+def test_a_gcp_cluster_without_the_gcp_extra_is_told_what_to_install(
+    run_program: ProgramRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pulumi_gcp", None)  # as if pulumi-gcp were not installed
+    monkeypatch.delitem(sys.modules, "cmek_component.gcp", raising=False)
+    config, secret_keys = stack_config("gcp-example")
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+
+    assert str(caught.value).splitlines()[1:] == [
+        f"  cmek:clusters[{index}].cloud: a GCP cluster needs the pulumi-gcp package, which is not installed: "
+        "install this package with its 'gcp' extra (`pip install 'cmek-component[gcp]'`; from a checkout "
+        "`venv/bin/pip install -e '.[gcp]'`)"
+        for index in (0, 1)
+    ]
+    assert run_program.recorder is not None and run_program.recorder.resources() == []

@@ -13,6 +13,7 @@ import pytest
 from cmek_component.args import ClusterCmekArgs
 from cmek_component.revoke_guard import (
     ROTATION_KEYS,
+    record_problem,
     revoke_with_rotation_problems,
     rotation_config,
 )
@@ -188,3 +189,26 @@ def test_a_renamed_cluster_is_a_change() -> None:
 
     assert problem.field == f"{KEY}.name"
     assert "the last update applied 'analytics', got 'analytics-eu'; set it back to 'analytics'" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"keys": [{"path": "key_generation"}]}, "keys is [{'path': 'key_generation'}]"),
+        ({"keys": "key_generation"}, "keys is 'key_generation'"),
+        ({"cluster_id": ["x"]}, "cluster_id is ['x']"),
+        ({"revoke": "no"}, "revoke is 'no'"),
+        ({"key_generation": {"a": []}}, "key_generation is {'a': []}"),
+        ({"region_key_generations": [1]}, "region_key_generations is [1]"),
+    ],
+    ids=["unhashable-keys", "keys-as-text", "cluster-id-list", "revoke-text", "generation-object", "generations-list"],
+)
+def test_a_malformed_record_is_not_compared_and_says_why(change: dict[str, Any], reason: str) -> None:
+    last = {**_as_exported(rotation_config(_args())), **change}
+
+    assert record_problem(last) == reason
+    assert revoke_with_rotation_problems(KEY, _args(revoke=True, key_generation=3), last) == []
+
+
+def test_a_well_formed_record_read_back_has_no_problem() -> None:
+    assert record_problem(_as_exported(rotation_config(_args(key_generation=2, aws={"byo_keys": {"us-east-1": "arn"}}), "payments"))) is None

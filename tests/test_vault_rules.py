@@ -220,7 +220,7 @@ def test_generation_problems_name_the_generation_fields() -> None:
         plan_vault_keys("AWS", ["us-east-1"], args(key_generation=0, region_key_generations={"eu-west-1": 2}))
 
     assert messages(excinfo) == [
-        "key_generation: expected a whole number of at least 1, got 0",
+        "key_generation: expected a whole number from 1 to 100 (every generation stays declared), got 0",
         "region_key_generations.eu-west-1: expected a cluster region as key (us-east-1), got 'eu-west-1'",
     ]
 
@@ -261,3 +261,26 @@ def test_plain_text_secrets_in_config_are_named() -> None:
     assert [str(p) for p in problems] == [
         "vault:token: must be a secret (run `pulumi config set --secret vault:token <value>`), got a plain-text value"
     ]
+
+
+@pytest.mark.parametrize(
+    ("cloud", "vault", "field"),
+    [
+        ("AWS", {"key_collection": "us-east-1\n"}, "vault.key_collection"),
+        ("AWS", {"mount_path": "keymgmt\n"}, "vault.mount_path"),
+        ("AWS", {"key_name": "crdb\n"}, "vault.key_name"),
+        ("GCP", {"key_collection": "projects/customer-kms/locations/us-east1/keyRings/r\n"}, "vault.key_collection"),
+    ],
+    ids=["aws-collection", "mount-path", "key-name", "gcp-key-ring"],
+)
+def test_vault_names_match_the_whole_value(cloud: str, vault: dict[str, Any], field: str) -> None:
+    region = "us-east-1" if cloud == "AWS" else "us-east1"
+    with pytest.raises(SpecProblems) as caught:
+        plan_vault_keys(cloud, [region], args(vault))
+
+    assert [m for m in messages(caught) if m.startswith(f"{field}: ") and "\\n'" in m], messages(caught)
+
+
+def test_a_distributed_key_name_with_a_trailing_newline_is_refused() -> None:
+    with pytest.raises(SpecError):
+        kms_key_name(json.dumps({"name": "crdb-cmek-vault-us-east-1-1700000000\n"}), "keymgmt/kms/awskms/key/k")
