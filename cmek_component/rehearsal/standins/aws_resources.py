@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from moto.core import DEFAULT_ACCOUNT_ID
-
 from ..errors import RehearsalError
 
 ROLE = "aws:iam/role:Role"
@@ -31,9 +29,10 @@ KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
 GET_REGION = "aws:index/getRegion:getRegion"
 GET_PARTITION = "aws:index/getPartition:getPartition"
+GET_ALIAS = "aws:kms/getAlias:getAlias"
 
 RESOURCE_TYPES = (ROLE, KEY, REPLICA_KEY, ALIAS, KEY_POLICY)
-INVOKES = (CALLER_IDENTITY, GET_REGION, GET_PARTITION)
+INVOKES = (CALLER_IDENTITY, GET_REGION, GET_PARTITION, GET_ALIAS)
 
 REPLACE_ON: dict[str, tuple[str, ...]] = {
     ROLE: ("name", "namePrefix", "path"),
@@ -107,7 +106,20 @@ class AwsResources:
                     "description": region}
         if token == GET_PARTITION:
             return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+        if token == GET_ALIAS:
+            return self._get_alias(str(args.get("name") or ""), str(args.get("region") or self.default_region))
         raise RehearsalError(f"the rehearsal has no AWS stand-in for the invoke {token}")
+
+    def _get_alias(self, name: str, region: str) -> dict[str, Any]:
+        """``aws.kms.getAlias``: the alias and the key it points at (``ListAliases`` + ``DescribeKey``)."""
+        aliases = self.call("kms", region, "ListAliases", name)["Aliases"]
+        found = next((alias for alias in aliases if alias["AliasName"] == name), None)
+        if found is None or not found.get("TargetKeyId"):
+            raise RehearsalError(f"aws.kms.getAlias: NotFoundException: alias {name!r} does not exist in {region}")
+        target = found["TargetKeyId"]
+        metadata = self.call("kms", region, "DescribeKey", target, KeyId=target)["KeyMetadata"]
+        return {"id": found["AliasArn"], "arn": found["AliasArn"], "name": name, "region": region,
+                "targetKeyId": target, "targetKeyArn": metadata["Arn"]}
 
     # ------------------------------------------------------------------ resources
 
@@ -335,7 +347,7 @@ class AwsResources:
 
     def _alias_outputs(self, inputs: Mapping[str, Any], name: str, region: str, key_id: str) -> dict[str, Any]:
         metadata = self.call("kms", region, "DescribeKey", key_id, KeyId=key_id)["KeyMetadata"]
-        account = metadata.get("AWSAccountId", DEFAULT_ACCOUNT_ID)
+        account = metadata.get("AWSAccountId") or str(metadata["Arn"]).split(":")[4]
         return {
             **inputs,
             "name": name,
