@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -249,8 +250,10 @@ class ProgramStack:
         return dict(yaml.safe_load(self.config_file.read_text())["config"])
 
     def edit_config(self, config: dict[str, Any]) -> None:
-        """Rewrites the stack file's ``config:`` (as a user editing it would)."""
-        self.config_file.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+        """Rewrites the stack file's ``config:`` (as a user editing it would; ``encryptionsalt`` kept)."""
+        document = yaml.safe_load(self.config_file.read_text())
+        document["config"] = config
+        self.config_file.write_text(yaml.safe_dump(document, sort_keys=False))
 
     def up(self, *flags: str) -> Any:
         return self.workspace.run("up", "--yes", "--skip-preview", *flags)
@@ -292,6 +295,16 @@ def make_program_stack(tmp_path: Path, cli: Path, simulator: RunningSimulator, b
     install_standins(workspace.home)
     workspace.init_stack(config={"cockroach:apiUrl": simulator.url}, secrets={"cockroach:apiKey": CANARY_KEY})
     return ProgramStack(workspace, simulator, backends)
+
+
+def counts(result: Any) -> dict[str, int]:
+    """The CLI's summary counts, with ``unchanged`` also read from a ``7 changes. 9 unchanged`` line
+    (which ``CliResult.summary`` stops at)."""
+    found = dict(result.summary())
+    match = re.search(r"^\s+\d+ changes?\. (\d+) unchanged\s*$", result.stdout.rpartition("Resources:")[2], re.M)
+    if match:
+        found["unchanged"] = int(match.group(1))
+    return found
 
 
 def local_stack_config() -> dict[str, Any]:

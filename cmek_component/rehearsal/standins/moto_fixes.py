@@ -127,13 +127,20 @@ def install_key_id_format() -> Callable[[], None]:
 
 def fix_replica(params: Mapping[str, Any], response: Mapping[str, Any]) -> None:
     """After moto's ``ReplicateKey``: the requested ``Policy``/``Description`` on the replica (AWS
-    applies them, moto copies the primary's), and no aliases or grants shared with the primary
-    (on AWS they are regional: the same alias name may exist in every region)."""
+    applies them, moto copies the primary's), and no aliases, grants or multi-Region configuration
+    shared with the primary (on AWS aliases and grants are regional, and moto's shared
+    configuration made the primary describe itself as a ``REPLICA`` once a replica was described)."""
     replica_region = str(params["ReplicaRegion"])
     key_id = response["ReplicaKeyMetadata"]["KeyId"]
     replica = kms_backends[DEFAULT_ACCOUNT_ID][replica_region].keys[key_id]
     replica.aliases = {}
     replica.grants = {}
+    configuration = json.loads(json.dumps(replica.multi_region_configuration))
+    replica.multi_region_configuration = {**configuration, "MultiRegionKeyType": "REPLICA"}
+    primary_region = str(configuration.get("PrimaryKey", {}).get("Region") or "")
+    primary = kms_backends[DEFAULT_ACCOUNT_ID][primary_region].keys.get(key_id) if primary_region else None
+    if primary is not None:
+        primary.multi_region_configuration = {**json.loads(json.dumps(configuration)), "MultiRegionKeyType": "PRIMARY"}
     if "Policy" in params:
         replica.policy = params["Policy"]
     if "Description" in params:

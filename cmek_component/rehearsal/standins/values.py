@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.runtime import rpc
 
 
 class Unknown:
@@ -45,9 +46,10 @@ def plain_map(values: Mapping[str, PropertyValue]) -> tuple[dict[str, Any], set[
 
 
 def property_value(value: Any) -> PropertyValue:
-    """A plain value in the engine's form (``UNKNOWN`` -> computed)."""
+    """A plain value in the engine's form (``UNKNOWN`` -> the wire's unknown value: the SDK 3.272
+    cannot marshal its own ``Computed``)."""
     if isinstance(value, Unknown):
-        return PropertyValue.computed()
+        return PropertyValue(rpc.UNKNOWN)
     if isinstance(value, PropertyValue):
         return value
     if isinstance(value, bool) or value is None or isinstance(value, str | float):
