@@ -70,3 +70,46 @@ def test_plugins_are_installed_under_the_versions_the_sdks_ask_for(tmp_path: Pat
     assert script.stat().st_mode & 0o111 and "aws_plugin" in script.read_text()
     with pytest.raises(ValueError, match="private PULUMI_HOME"):
         install_standins(Path.home() / ".pulumi")
+
+
+def test_a_refresh_reads_what_moto_holds_and_a_key_pending_deletion_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pulumi.provider.experimental.provider import ReadRequest
+
+    from cmek_component.rehearsal.standins.harness import standin_backends
+
+    with standin_backends(tmp_path / "standins") as backends:
+        for name, value in backends.env().items():
+            monkeypatch.setenv(name, value)
+        provider = AwsStandin()
+        inputs = property_map({"multiRegion": True, "description": "cmek", "region": "eu-west-1"})
+        created = asyncio.run(provider.create(CreateRequest(KEY_URN, inputs, 60, False)))
+        key_id = str(created.resource_id)
+        assert re.fullmatch(r"mrk-[0-9a-f]{32}", key_id)
+        assert backends.mutating_calls("aws") == [("aws", "kms:CreateKey", "prod-key (eu-west-1)")]
+
+        kms = backends.aws("kms", "eu-west-1")
+        kms.disable_key(KeyId=key_id)  # drift made outside Pulumi
+        read = asyncio.run(provider.read(ReadRequest(KEY_URN, key_id, created.properties, inputs)))
+        assert read.resource_id == key_id and read.properties["isEnabled"].value is False
+
+        kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+        gone = asyncio.run(provider.read(ReadRequest(KEY_URN, key_id, created.properties, inputs)))
+        assert gone.resource_id == ""
+
+
+def test_moto_restarts_with_the_same_keys_and_a_primary_stays_primary_after_replication(tmp_path: Path) -> None:
+    from cmek_component.rehearsal.standins.harness import standin_backends
+
+    with standin_backends(tmp_path / "standins") as backends:
+        key_id = backends.aws("kms", "eu-west-1").create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+        backends.aws("kms", "eu-west-1").replicate_key(KeyId=key_id, ReplicaRegion="us-west-2", Description="replica")
+        backends.aws("kms", "us-west-2").describe_key(KeyId=key_id)
+    with standin_backends(tmp_path / "standins") as backends:
+        primary = backends.aws("kms", "eu-west-1").describe_key(KeyId=key_id)["KeyMetadata"]
+        replica = backends.aws("kms", "us-west-2").describe_key(KeyId=key_id)["KeyMetadata"]
+        assert primary["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+        assert replica["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
+        assert replica["Description"] == "replica"
+        assert backends.moto_writes() == ["CreateKey", "ReplicateKey"]

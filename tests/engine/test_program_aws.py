@@ -1,8 +1,8 @@
 """The stack program (``__main__.py``) on AWS through the real CLI: the stand-in AWS provider on
 moto in server mode, the simulator for the Cloud API, ``stacks/Pulumi.local.yaml``'s config.
 
-One stack's life, as a user lives it: create, a no-op ``up``, a preview of a rotation, the
-rotation, ``destroy``. Each step asserts the CLI's summary, what moto holds and the mutating
+One stack's life, as a user lives it: create, a no-op ``up`` and ``refresh``, a preview of a
+rotation, the rotation, ``destroy``. Each step asserts the CLI's summary, what moto holds and the mutating
 calls of the stand-ins, moto and the simulator.
 """
 
@@ -94,10 +94,13 @@ def test_an_aws_stack_is_created_left_alone_rotated_and_destroyed_with_its_keys_
         assert [k["KeyId"] for k in keys_in(stack, "us-west-2")] == [primary["KeyId"]]
         assert [r["Arn"] for r in roles(stack)] == [role["Arn"]]
 
-        # A second up with nothing changed: no change, and no mutating call anywhere.
+        # A second up with nothing changed, and a refresh: no change, no mutating call anywhere.
         before = stack.writes()
         unchanged = stack.up().check()
         assert unchanged.summary() == {"unchanged": 10}
+        assert stack.writes() == before
+        refreshed = stack.workspace.run("refresh", "--yes", "--skip-preview").check()
+        assert counts(refreshed) == {"unchanged": 10}
         assert stack.writes() == before
 
         # Rotation to key generation 2: the preview shows it and changes nothing anywhere.

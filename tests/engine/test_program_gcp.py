@@ -48,10 +48,13 @@ def test_a_gcp_stack_is_created_left_alone_and_destroyed_with_its_identity_and_k
     assert simulator.current_keys(CLUSTER) == {REGION: (key, "ENABLED")}
     assert stack.outputs()["ledger"]["service_account_email"] == account["email"]
 
-    # A second up with nothing changed: no change, and no mutating call anywhere.
+    # A second up with nothing changed, and a refresh: no change, no mutating call anywhere.
     before = stack.writes()
     unchanged = stack.up().check()
     assert counts(unchanged) == {"unchanged": 8}
+    assert stack.writes() == before
+    refreshed = stack.workspace.run("refresh", "--yes", "--skip-preview").check()
+    assert counts(refreshed) == {"unchanged": 8}
     assert stack.writes() == before
 
     # Destroy: everything the component made for GCP is retained (GCP cannot delete key rings or

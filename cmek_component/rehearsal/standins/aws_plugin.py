@@ -132,6 +132,11 @@ class AwsStandin(StandinProvider):
     def apply_invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
         return self._aws().invoke(token, args)
 
+    def apply_read(self, kind: ResourceKind, id_: str, inputs: dict[str, Any], state: dict[str, Any]) -> Applied | None:
+        region = str(state.get("region") or self._region(kind, inputs))
+        found = self._aws().read(kind.token, id_, inputs, region)
+        return self._with_region(kind, found, region) if found is not None else None
+
 
 def main() -> None:
     for name, value in FAKE_CREDENTIALS.items():

@@ -39,9 +39,14 @@ REPLACE_ON: dict[str, tuple[str, ...]] = {
     KEY: ("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId", "region"),
     REPLICA_KEY: ("primaryKeyArn", "region"),
     ALIAS: ("name", "namePrefix", "region"),
-    KEY_POLICY: ("keyId", "region"),
+    KEY_POLICY: ("region",),
 }
-"""Inputs whose change makes the real provider replace the resource (ForceNew in its schema)."""
+"""Inputs whose change makes the real provider replace the resource: the ``ForceNew`` attributes
+of the Terraform resources pulumi-aws bridges (``aws_iam_role``: name, name_prefix, path;
+``aws_kms_key``: customer_master_key_spec, key_usage, multi_region, custom_key_store_id,
+xks_key_id; ``aws_kms_replica_key``: primary_key_arn; ``aws_kms_alias``: name, name_prefix;
+``aws_kms_key_policy``: none, its key_id is updated in place), plus ``region``, the per-resource
+region of pulumi-aws 7 (a resource cannot move between regions). IAM is global: no region."""
 
 
 @dataclass
@@ -133,6 +138,47 @@ class AwsResources:
         handler = {ROLE: self._update_role, KEY: self._update_key, REPLICA_KEY: self._update_replica,
                    ALIAS: self._update_alias, KEY_POLICY: self._update_key_policy}[typ]
         return handler(id_, old_inputs, old_outputs, inputs, region, changed)
+
+    def read(self, typ: str, id_: str, inputs: dict[str, Any], region: str) -> Applied | None:
+        """``pulumi refresh``: the resource as AWS holds it now, or ``None`` when it is gone (a key
+        pending deletion counts as gone, as for the real provider). Policies AWS holds in a form
+        equivalent to the inputs' are answered with the inputs' text (no spurious drift)."""
+        not_found = ("NoSuchEntity", "NotFoundException")
+        try:
+            if typ == ROLE:
+                role = self.call("iam", "us-east-1", "GetRole", id_, RoleName=id_)["Role"]
+                outputs = self._role_outputs(inputs, role)
+                outputs["assumeRolePolicy"] = _same_policy(inputs.get("assumeRolePolicy"), role["AssumeRolePolicyDocument"])
+                return Applied(id_, outputs)
+            if typ in (KEY, REPLICA_KEY):
+                metadata = self.call("kms", region, "DescribeKey", id_, KeyId=id_)["KeyMetadata"]
+                if metadata.get("KeyState") in ("PendingDeletion", "PendingReplicaDeletion"):
+                    return None
+                stored = self.call("kms", region, "GetKeyPolicy", id_, KeyId=id_, PolicyName="default")["Policy"]
+                if typ == KEY:
+                    status = self.call("kms", region, "GetKeyRotationStatus", id_, KeyId=id_)
+                    outputs = self._key_outputs(inputs, metadata, bool(status.get("KeyRotationEnabled")))
+                else:
+                    outputs = self._replica_outputs(inputs, metadata)
+                outputs["policy"] = _same_policy(inputs.get("policy"), stored)
+                return Applied(id_, outputs)
+            if typ == ALIAS:
+                aliases = self.call("kms", region, "ListAliases", id_)["Aliases"]
+                found = next((a for a in aliases if a["AliasName"] == id_), None)
+                if found is None:
+                    return None
+                target = str(found.get("TargetKeyId") or "")
+                wanted = str(inputs.get("targetKeyId") or "")
+                kept = wanted if key_id_from(wanted) == target else target
+                return Applied(id_, self._alias_outputs({**inputs, "targetKeyId": kept}, id_, region, target))
+            if typ == KEY_POLICY:
+                stored = self.call("kms", region, "GetKeyPolicy", id_, KeyId=key_id_from(id_), PolicyName="default")
+                return Applied(id_, {**inputs, "policy": _same_policy(inputs.get("policy"), stored["Policy"])})
+        except RehearsalError as error:
+            if any(code in str(error) for code in not_found):
+                return None
+            raise
+        raise RehearsalError(f"the AWS stand-in cannot read resource type {typ}")
 
     def delete(self, typ: str, id_: str, outputs: dict[str, Any], region: str) -> None:
         if typ == ROLE:
@@ -407,6 +453,17 @@ def _default_key_policy(account: str) -> dict[str, Any]:
         ],
     }
 
+
+
+def _same_policy(given: Any, stored: Any) -> Any:
+    """The stored policy document, as the inputs' text when both mean the same JSON."""
+    document = stored if isinstance(stored, str) else json.dumps(stored)
+    try:
+        if isinstance(given, str) and json.loads(given) == json.loads(document):
+            return given
+    except json.JSONDecodeError:
+        pass
+    return document
 
 
 def _suffix(urn: str, length: int) -> str:

@@ -92,6 +92,10 @@ class GcpStandin(StandinProvider):
     def apply_delete(self, kind: ResourceKind, id_: str, state: dict[str, Any]) -> None:
         self._run(lambda store: store.delete(kind.token, id_, state))
 
+    def apply_read(self, kind: ResourceKind, id_: str, inputs: dict[str, Any], state: dict[str, Any]) -> Applied | None:
+        found: Applied | None = self._run(lambda store: store.read(kind.token, id_, inputs))
+        return found
+
     def apply_invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._run(lambda store: store.invoke(token, args))
         return result

@@ -189,6 +189,32 @@ class GcpStore:
         # Everything else is immutable: the plan replaces instead.
         return Applied(id_, dict(inputs))
 
+    def read(self, typ: str, id_: str, inputs: Mapping[str, Any]) -> Applied | None:
+        """``pulumi refresh``: the resource as the store holds it, or ``None`` when it is gone (an
+        IAM member whose binding was removed; a service account that was deleted)."""
+        if typ == ACCOUNT:
+            account = self.objects.get(id_)
+            self._call("iam:serviceAccounts.get", id_, mutating=False)
+            return Applied(id_, {**self._account_outputs(inputs, account), "disabled": bool(account.get("disabled"))}) \
+                if account else None
+        if typ == KEY_RING:
+            self._call("kms:keyRings.get", id_, mutating=False)
+            return Applied(id_, dict(inputs)) if id_ in self.objects else None
+        if typ == CRYPTO_KEY:
+            self._call("kms:cryptoKeys.get", id_, mutating=False)
+            key = self.objects.get(id_)
+            return Applied(id_, self._crypto_key_outputs(inputs, key, id_)) if key else None
+        if typ in (ACCOUNT_IAM_MEMBER, CRYPTO_KEY_IAM_MEMBER):
+            target = str(inputs.get("serviceAccountId") or inputs.get("cryptoKeyId") or "")
+            service = "iam:serviceAccounts" if typ == ACCOUNT_IAM_MEMBER else "kms:cryptoKeys"
+            self._call(f"{service}.getIamPolicy", target, mutating=False)
+            holder = self.objects.get(target)
+            if holder is None:  # a bring-your-own key: the store cannot know its bindings
+                return Applied(id_, {**inputs, "etag": _etag(id_)})
+            members = (holder.get("bindings") or {}).get(str(inputs.get("role")), [])
+            return Applied(id_, {**inputs, "etag": _etag(id_)}) if inputs.get("member") in members else None
+        raise RehearsalError(f"the GCP stand-in cannot read resource type {typ}")
+
     def delete(self, typ: str, id_: str, outputs: Mapping[str, Any]) -> str:
         """Deletes (or, where GCP cannot delete, forgets) a resource; returns what happened."""
         if typ == ACCOUNT:

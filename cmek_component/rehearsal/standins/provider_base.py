@@ -41,6 +41,8 @@ from pulumi.provider.experimental.provider import (
     PropertyDiff,
     PropertyDiffKind,
     Provider,
+    ReadRequest,
+    ReadResponse,
     UpdateRequest,
     UpdateResponse,
 )
@@ -112,6 +114,10 @@ class StandinProvider(Provider):
 
     def apply_invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
+
+    def apply_read(self, kind: ResourceKind, id_: str, inputs: dict[str, Any], state: dict[str, Any]) -> Applied | None:
+        """The resource as the backend holds it (``None``: gone); default: the state unchanged."""
+        return Applied(id_, state)
 
     # ------------------------------------------------------------------ engine methods
 
@@ -185,6 +191,18 @@ class StandinProvider(Provider):
         kind = self.kind(request.type)
         state, _ = plain_map(request.properties)
         await self._backend(self.apply_delete, kind, request.resource_id, state)
+
+    async def read(self, request: ReadRequest) -> ReadResponse:
+        """``pulumi refresh``: outputs and inputs as the backend holds them; an empty id when gone."""
+        kind = self.kind(request.type)
+        state, secret = plain_map(request.properties)
+        inputs, input_secret = plain_map(request.inputs)
+        found = await self._backend(self.apply_read, kind, request.resource_id, inputs or state, state)
+        if found is None:
+            return ReadResponse(resource_id="")
+        refreshed = {key: found.outputs.get(key, value) for key, value in inputs.items()}
+        return ReadResponse(resource_id=found.id, properties=property_map(found.outputs, secret),
+                            inputs=property_map(refreshed, input_secret))
 
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
         if request.tok not in self.invokes:
