@@ -113,3 +113,22 @@ def test_moto_restarts_with_the_same_keys_and_a_primary_stays_primary_after_repl
         assert replica["MultiRegionConfiguration"]["MultiRegionKeyType"] == "REPLICA"
         assert replica["Description"] == "replica"
         assert backends.moto_writes() == ["CreateKey", "ReplicateKey"]
+
+
+def test_a_service_account_created_disabled_is_enabled_until_the_next_update(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the real provider: ``disabled`` is ignored on creation, so the next ``up`` shows the
+    change and disables the account then."""
+    monkeypatch.setenv("CMEK_STANDIN_GCP_STORE", str(tmp_path / "gcp-store.json"))
+    urn = "urn:pulumi:dev::cmek::cockroach:cmek:ClusterCmek$gcp:serviceaccount/account:Account::sa"
+    inputs = property_map({"accountId": "crdb-cmek-ledger", "project": "customer-kms-project", "disabled": True})
+    created = asyncio.run(GcpStandin().create(CreateRequest(urn, inputs, 60, False)))
+    assert created.resource_id == (
+        "projects/customer-kms-project/serviceAccounts/crdb-cmek-ledger@customer-kms-project.iam.gserviceaccount.com"
+    )
+    assert created.properties["disabled"].value is False
+    diff = asyncio.run(GcpStandin().diff(DiffRequest(urn, str(created.resource_id), created.properties, inputs, [])))
+    assert diff.changes and diff.diffs == ["disabled"] and diff.replaces == []
+    with pytest.raises(RehearsalError, match="Error 409: ALREADY_EXISTS"):
+        asyncio.run(GcpStandin().create(CreateRequest(urn, inputs, 60, False)))

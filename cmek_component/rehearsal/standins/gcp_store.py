@@ -281,7 +281,9 @@ class GcpStore:
         self._call("iam:serviceAccounts.create", name, body={"accountId": account_id, "displayName": display})
         account: dict[str, Any] = {"kind": "serviceAccount", "project": project, "email": email, "name": name,
                    "uniqueId": _digits(email, 21), "displayName": display,
-                   "description": inputs.get("description"), "disabled": bool(inputs.get("disabled")),
+                   # The real provider ignores ``disabled`` when it creates an account (GCP creates
+                   # it enabled; the next update disables it), so the store does too.
+                   "description": inputs.get("description"), "disabled": False,
                    "bindings": {}}
         self.objects[name] = account
         return Applied(name, self._account_outputs(inputs, account))
