@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,8 +23,11 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 
 from cmek_component.pulumi_cli.workspace import REPO, Workspace, cli_dir
+from cmek_component.rehearsal.standins.harness import StandinBackends, standin_backends
+from cmek_component.rehearsal.standins.install import install_standins
 from cmek_component.simulator import seeds
 
 CANARY_KEY = "crdbk-canary-7Hq2vX9pL4mW8zR3"
@@ -213,3 +217,96 @@ def fleet_activation(index: int, **extra: Any) -> dict[str, Any]:
     spec["auth_principal"] = seeds.aws_role_arn(f"crdb-cmek-fleet-{index:03d}")
     return {"name": f"fleet{index:03d}", "cluster_id": cluster_id,
             "region_specs": [{"region": "us-east-1", "key_spec": spec}], **extra}
+
+
+# ---------------------------------------------------------------------------------------------
+# The stack program itself (``__main__.py`` of the repository) with the stand-in providers.
+
+STACK_PROGRAM = REPO / "__main__.py"
+LOCAL_STACK_FILE = REPO / "stacks" / "Pulumi.local.yaml"
+
+
+@pytest.fixture
+def backends(tmp_path: Path) -> Iterator[StandinBackends]:
+    """moto in server mode and the GCP store, kept under ``tmp_path/standins``."""
+    with standin_backends(tmp_path / "standins") as running:
+        yield running
+
+
+@dataclass
+class ProgramStack:
+    """The repository's ``__main__.py`` in a temporary project (``stacks/Pulumi.<stack>.yaml``
+    config style), run by the real CLI with the stand-ins and the simulator."""
+
+    workspace: Workspace
+    simulator: RunningSimulator
+    backends: StandinBackends
+
+    @property
+    def config_file(self) -> Path:
+        return self.workspace.project_dir / "stacks" / f"Pulumi.{self.workspace.stack}.yaml"
+
+    def config(self) -> dict[str, Any]:
+        return dict(yaml.safe_load(self.config_file.read_text())["config"])
+
+    def edit_config(self, config: dict[str, Any]) -> None:
+        """Rewrites the stack file's ``config:`` (as a user editing it would; ``encryptionsalt`` kept)."""
+        document = yaml.safe_load(self.config_file.read_text())
+        document["config"] = config
+        self.config_file.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    def up(self, *flags: str) -> Any:
+        return self.workspace.run("up", "--yes", "--skip-preview", *flags)
+
+    def preview(self, *flags: str) -> Any:
+        return self.workspace.run("preview", *flags)
+
+    def destroy(self) -> Any:
+        return self.workspace.run("destroy", "--yes", "--skip-preview")
+
+    def outputs(self) -> dict[str, Any]:
+        done = self.workspace.run("stack", "output", "--json", "--show-secrets").check()
+        return dict(json.loads(done.stdout))
+
+    def writes(self) -> tuple[int, int, int]:
+        """How many mutating calls so far: (stand-ins, moto, simulator)."""
+        return (len(self.backends.mutating_calls()), len(self.backends.moto_writes()),
+                len(self.simulator.mutating()))
+
+
+def make_program_stack(tmp_path: Path, cli: Path, simulator: RunningSimulator, backends: StandinBackends,
+                       config: dict[str, Any], stack: str = "local") -> ProgramStack:
+    """A project of ``__main__.py`` with ``config`` as ``stacks/Pulumi.<stack>.yaml``, the stand-ins
+    installed into its private ``PULUMI_HOME``, the simulator's URL and ``CANARY_KEY`` set."""
+    project = tmp_path / "program"
+    (project / "stacks").mkdir(parents=True, exist_ok=True)
+    (project / "Pulumi.yaml").write_text(
+        "name: cmek\n"
+        "runtime:\n"
+        "  name: python\n"
+        "  options:\n"
+        "    toolchain: pip\n"
+        f"    virtualenv: {REPO / 'venv'}\n"
+        "stackConfigDir: stacks\n"
+    )
+    shutil.copy(STACK_PROGRAM, project / "__main__.py")
+    (project / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+    workspace = Workspace(project, tmp_path / "state", stack=stack, cli=cli, env=backends.env())
+    install_standins(workspace.home)
+    workspace.init_stack(config={"cockroach:apiUrl": simulator.url}, secrets={"cockroach:apiKey": CANARY_KEY})
+    return ProgramStack(workspace, simulator, backends)
+
+
+def counts(result: Any) -> dict[str, int]:
+    """The CLI's summary counts, with ``unchanged`` also read from a ``7 changes. 9 unchanged`` line
+    (which ``CliResult.summary`` stops at)."""
+    found = dict(result.summary())
+    match = re.search(r"^\s+\d+ changes?\. (\d+) unchanged\s*$", result.stdout.rpartition("Resources:")[2], re.M)
+    if match:
+        found["unchanged"] = int(match.group(1))
+    return found
+
+
+def local_stack_config() -> dict[str, Any]:
+    """``stacks/Pulumi.local.yaml``'s config: the simulator's three-region AWS cluster."""
+    return dict(yaml.safe_load(LOCAL_STACK_FILE.read_text())["config"])
