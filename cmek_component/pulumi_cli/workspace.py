@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _SUMMARY_LINE = re.compile(r"^\s+(?:[-+~<>]+\s*)?(?P<count>[0-9]+) (?P<what>[a-z ]+?)\s*$")
+_CHANGES_LINE = re.compile(r"^\s+[0-9]+ changes?\. (?P<unchanged>[0-9]+) unchanged\s*$")
 REPO = Path(__file__).resolve().parents[2]
 OFFLINE_ENV = {
     "PULUMI_SKIP_UPDATE_CHECK": "true",
@@ -71,6 +72,10 @@ class CliResult:
         counts: dict[str, int] = {}
         block = self.stdout.rpartition("Resources:")[2]
         for line in block.splitlines()[1:]:
+            changes = _CHANGES_LINE.match(line)  # "7 changes. 9 unchanged"
+            if changes:
+                counts["unchanged"] = int(changes["unchanged"])
+                continue
             match = _SUMMARY_LINE.match(line)
             if not match:
                 if line.strip():
