@@ -156,6 +156,14 @@ def _cluster_problems(
     return problems
 
 
+CUT_ON_CREATION = (
+    "true on a cluster whose service account this update creates: GCP ignores `disabled` when it "
+    "creates a service account, so CockroachDB Cloud would keep its access. Run `pulumi up` "
+    "without gcp.cut_key_access first (the revoke runbook cuts access on an existing stack), "
+    "then set it"
+)
+
+
 def load_clusters(reader: CachedClusterReader) -> list[ClusterConfig]:
     """The checked clusters of this stack; ``pulumi.RunError`` naming every wrong key otherwise."""
     values, secret_keys = read_stack_config()
@@ -164,6 +172,10 @@ def load_clusters(reader: CachedClusterReader) -> list[ClusterConfig]:
         last = last_update.last_rotation_configs(clusters)
         problems = [
             problem for cluster in clusters for problem in cluster_problems(cluster, reader, last.get(cluster.name))
+        ]
+        problems += [
+            Problem(cluster.stack_defaults.get("gcp.cut_key_access", f"{cluster.key}.gcp.cut_key_access"), CUT_ON_CREATION)
+            for cluster in last_update.cut_access_on_creation(clusters)
         ]
         if problems:
             raise ConfigError(problems)

@@ -111,3 +111,23 @@ def last_rotation_configs(clusters: list[ClusterConfig]) -> dict[str, Mapping[st
             continue
         found[cluster.name] = record
     return found
+
+
+def _cuts_gcp_access(cluster: ClusterConfig) -> bool:
+    options = cluster.args.get("gcp")
+    return isinstance(options, Mapping) and options.get("cut_key_access") is True
+
+
+def cut_access_on_creation(clusters: list[ClusterConfig]) -> list[ClusterConfig]:
+    """GCP clusters that set ``gcp.cut_key_access: true`` while this stack has not created their
+    service account yet (no ``rotation_config`` of theirs in the last outputs). GCP's provider
+    ignores ``disabled`` when it creates a service account, so the cut would silently not
+    happen. Empty when no cluster cuts access, or when the outputs cannot be read (warned)."""
+    cutting = [cluster for cluster in clusters if _cuts_gcp_access(cluster)]
+    if not cutting:
+        return []
+    outputs = read_last_outputs()
+    if outputs is None:
+        return []
+    by_id, _ = _records_by_cluster_id(outputs)
+    return [cluster for cluster in cutting if cluster.args["cluster_id"].lower() not in by_id]

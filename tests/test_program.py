@@ -917,3 +917,34 @@ def test_a_gcp_cluster_without_the_gcp_extra_is_told_what_to_install(
         for index in (0, 1)
     ]
     assert run_program.recorder is not None and run_program.recorder.resources() == []
+
+
+def test_gcp_cut_key_access_on_a_service_account_being_created_is_refused_before_anything_is_declared(
+    run_program: ProgramRunner,
+) -> None:
+    """GCP ignores ``disabled`` when it creates a service account: the cut would not happen."""
+    config, secret_keys = stack_config("gcp-example")
+    config["cmek:clusters"][0].setdefault("gcp", {})["cut_key_access"] = True
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(copy.deepcopy(config), secret_keys)
+
+    assert (
+        "  cmek:clusters[0].gcp.cut_key_access: true on a cluster whose service account this update creates: "
+        "GCP ignores `disabled` when it creates a service account"
+    ) in str(caught.value)
+    assert run_program.recorder is not None and run_program.recorder.resources() == []
+
+
+def test_gcp_cut_key_access_on_an_existing_stack_is_the_runbook_and_goes_ahead(run_program: ProgramRunner) -> None:
+    config, secret_keys = stack_config("gcp-example")
+    run_program(copy.deepcopy(config), secret_keys)
+    config["cmek:clusters"][0].setdefault("gcp", {})["cut_key_access"] = True
+
+    run = run_program(config, secret_keys)
+
+    name = config["cmek:clusters"][0]["name"]
+    accounts = {r.name: r.inputs.get("disabled") for r in run.recorder.resources()
+                if r.type == "gcp:serviceaccount/account:Account"}
+    assert accounts[f"{name}-service-account"] is True
+    assert [disabled for account, disabled in accounts.items() if account != f"{name}-service-account"] == [False]

@@ -70,3 +70,26 @@ def test_a_gcp_stack_is_created_left_alone_and_destroyed_with_its_identity_and_k
     assert len(backends.mutating_calls()) == before[0]
     assert len(simulator.mutating()) == simulator_writes
     assert simulator.cmek(CLUSTER)["status"] == "ENABLED"
+
+
+def test_cut_key_access_is_refused_while_the_service_account_is_created_and_works_on_an_existing_one(
+    tmp_path: Path, pulumi_cli: Path, simulator: RunningSimulator, backends: StandinBackends
+) -> None:
+    cutting = {**CONFIG, "cmek:clusters": [{"cluster_id": CLUSTER, "name": "ledger", "gcp": {"cut_key_access": True}}]}
+    stack = make_program_stack(tmp_path, pulumi_cli, simulator, backends, cutting)
+
+    # GCP ignores `disabled` on creation: refused, naming the key, before anything is declared.
+    refused = stack.up()
+    assert refused.returncode != 0
+    assert "cmek:clusters[0].gcp.cut_key_access: true on a cluster whose service account this update creates" in refused.stdout
+    assert stack.writes() == (0, 0, 0)
+    assert backends.gcp().objects == {}
+
+    # The runbook's order: create first, then cut access in place.
+    stack.edit_config({**stack.config(), "cmek:clusters": CONFIG["cmek:clusters"]})
+    stack.up().check()
+    stack.edit_config({**stack.config(), "cmek:clusters": cutting["cmek:clusters"]})
+    cut = stack.up().check()
+    assert counts(cut).get("updated") == 1
+    [account] = [obj for obj in backends.gcp().objects.values() if obj["kind"] == "serviceAccount"]
+    assert account["disabled"] is True
