@@ -8,6 +8,12 @@
    ``cmek_component.revoke_guard.ROTATION_KEYS`` changed since: a revoke is the only change of
    its update. All problems from steps 1 and 2 are reported at once, each named by its key
    (``cmek:clusters[1].aws.key_mode: ...``), before any resource is declared.
+   Then reads this stack's state (``cmek_component.last_update.read_state_resources``, a read;
+   decided by ``cmek_component.state_clusters``): a cluster whose activation the state holds
+   under another name was renamed, and is carried over with an alias (nothing is replaced); a
+   cluster the state holds nothing of gets one ``GET cmek``, and is refused, before anything is
+   declared, when its CMEK is already on (a destroyed stack, a cluster of another stack) unless
+   it brings its own keys.
 3. Declares one ``ClusterCmek`` per entry of ``cmek:clusters``, named by the entry's ``name``
    (default ``cluster-<first 8 characters of the cluster id>``).
 4. Exports each cluster's outputs as one object under its resource name (with
@@ -20,7 +26,7 @@
 
 Cluster facts that the stack leaves out (cloud, regions, account_id, organization_id) are read
 from the Cloud API once per cluster (``GET cluster``, ``GET organization``); a stack that gives
-them makes no Cloud API call here. The API key is never read by this program: the Cloud API
+them makes no other Cloud API call here than the ``GET cmek`` of a cluster new to the stack. The API key is never read by this program: the Cloud API
 client and the activation's provider read ``cockroach:apiKey`` (secret) or
 ``COCKROACH_API_KEY`` themselves.
 """
@@ -34,7 +40,8 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi.runtime.config as runtime_config
 
-from cmek_component import component, last_update, revoke_guard
+from cmek_component import component, last_update, revoke_guard, state_clusters
+from cmek_component.activation_plan import current_specs
 from cmek_component.component import (
     ClusterCmek,
     ClusterFactsError,
@@ -46,7 +53,7 @@ from cmek_component.config import CLUSTERS_OUTPUT, ClusterConfig, ConfigError, p
 from cmek_component.manifest import Problem, SpecError, SpecProblems, masked_values, shown
 
 if TYPE_CHECKING:
-    from cmek_component.cloud_models import Cluster, Organization
+    from cmek_component.cloud_models import Cluster, CmekInfo, Organization
 
 # A stack program is short-lived and builds one growing, long-lived object graph (resources and
 # their outputs). CPython's full collections rescan all of it, which made the program's time grow
@@ -104,6 +111,14 @@ class CachedClusterReader:
         if self._organization is None:
             self._organization = self._client().get_organization()
         return self._organization
+
+    def get_cmek(self, cluster_id: str) -> CmekInfo | None:
+        """The cluster's CMEK configuration (``None``: never enabled); not cached."""
+        read = getattr(self._client(), "get_cmek", None)
+        if not callable(read):
+            raise TypeError(f"{type(self._client()).__name__} cannot read a cluster's CMEK status")
+        result: CmekInfo | None = read(cluster_id)
+        return result
 
 
 def _under(cluster: ClusterConfig, problems: list[Problem]) -> list[Problem]:
@@ -164,8 +179,56 @@ CUT_ON_CREATION = (
 )
 
 
-def load_clusters(reader: CachedClusterReader) -> list[ClusterConfig]:
-    """The checked clusters of this stack; ``pulumi.RunError`` naming every wrong key otherwise."""
+def _declares_byo_keys(cluster: ClusterConfig) -> bool:
+    return any(isinstance(cluster.args.get(cloud), Mapping) and cluster.args[cloud].get("byo_keys")  # type: ignore[literal-required]
+               for cloud in ("aws", "gcp"))
+
+
+def already_enabled_problems(clusters: list[ClusterConfig], state: state_clusters.StateClusters,
+                             reader: CachedClusterReader) -> list[Problem]:
+    """Clusters new to this stack (nothing of them in its state) whose CMEK is already on; one
+    ``GET cmek`` each. Clusters that bring their own keys are left to the activation, which
+    adopts exactly the keys in use. A failed read only warns: the activation still refuses
+    other keys, after this update created them."""
+    problems: list[Problem] = []
+    for cluster in clusters:
+        cluster_id = cluster.args["cluster_id"]
+        if state.holds(cluster.name, cluster_id) or _declares_byo_keys(cluster):
+            continue
+        try:
+            cmek = reader.get_cmek(cluster_id)
+        except Exception as error:  # noqa: BLE001 - the check is a guard, not a requirement
+            pulumi.log.warn(f"{cluster.key}: could not check whether CMEK is already on ({error})")
+            continue
+        if cmek is None or cmek.status in state_clusters.CMEK_OFF:
+            continue
+        live = current_specs(cmek)
+        principals = sorted({spec.auth_principal for spec in live.values()})
+        with masked_values(cluster.secret):
+            message = state_clusters.already_enabled_problem(
+                cluster_id, cmek.status, ", ".join(principals), {region: spec.uri for region, spec in live.items()})
+        problems.append(Problem(cluster.key, message))
+    return problems
+
+
+def rename_plan(clusters: list[ClusterConfig], state: state_clusters.StateClusters) -> state_clusters.RenamePlan:
+    """The clusters renamed since the state was written (carried over with aliases), and the
+    renames refused; values masked for secret cluster configuration."""
+    plan = state_clusters.RenamePlan()
+    for cluster in clusters:
+        with masked_values(cluster.secret):
+            single = state_clusters.plan_renames(
+                [(cluster.key, cluster.name, cluster.args["cluster_id"])], state,
+                other_names=[other.name for other in clusters if other is not cluster],
+            )
+        plan.renames.update(single.renames)
+        plan.refused.extend(single.refused)
+    return plan
+
+
+def load_clusters(reader: CachedClusterReader) -> tuple[list[ClusterConfig], dict[str, state_clusters.Rename]]:
+    """The checked clusters of this stack and the renames to carry over (new name -> rename);
+    ``pulumi.RunError`` naming every wrong key, or every cluster that cannot be created here."""
     values, secret_keys = read_stack_config()
     try:
         clusters = parse_stack_config(values, secret_keys=secret_keys, project=pulumi.get_project())
@@ -177,19 +240,42 @@ def load_clusters(reader: CachedClusterReader) -> list[ClusterConfig]:
             Problem(cluster.stack_defaults.get("gcp.cut_key_access", f"{cluster.key}.gcp.cut_key_access"), CUT_ON_CREATION)
             for cluster in last_update.cut_access_on_creation(clusters)
         ]
+        resources = last_update.read_state_resources()
+        state = state_clusters.state_clusters(resources) if resources is not None else None
+        renames: dict[str, state_clusters.Rename] = {}
+        if state is not None:
+            plan = rename_plan(clusters, state)
+            problems += [Problem(where, message) for where, message in plan.refused]
+            renames = plan.renames
         if problems:
             raise ConfigError(problems)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
-    return clusters
+    if state is not None:
+        held = state_clusters.StateClusters(state.components | {r.new for r in renames.values()}, state.by_cluster_id)
+        refused = already_enabled_problems(clusters, held, reader)
+        if refused:
+            raise pulumi.RunError("\n".join(
+                [f"{len(refused)} cluster{'s' if len(refused) != 1 else ''} cannot be created by this stack:"]
+                + [f"  {problem}" for problem in refused]))
+    return clusters, renames
 
 
-def declare_cluster(cluster: ClusterConfig, reader: CachedClusterReader) -> ClusterCmek:
-    """The cluster's ``ClusterCmek``; a late argument error is still reported under its key
-    (values masked for secret configuration)."""
+def declare_cluster(cluster: ClusterConfig, reader: CachedClusterReader,
+                    rename: state_clusters.Rename | None = None) -> ClusterCmek:
+    """The cluster's ``ClusterCmek`` (with an alias to its old name when it was renamed: the
+    engine moves its resources instead of replacing them); a late argument error is still
+    reported under its key (values masked for secret configuration)."""
+    opts = None
+    if rename is not None:
+        opts = pulumi.ResourceOptions(aliases=[pulumi.Alias(name=rename.old)])
+        pulumi.log.info(
+            f"{cluster.key}: renamed; its resources move from "
+            f"{'[secret]' if cluster.secret else repr(rename.old)} to the new name, nothing is replaced"
+        )
     try:
         with masked_values(cluster.secret):
-            return ClusterCmek(cluster.name, cluster.args, client_factory=lambda: reader)
+            return ClusterCmek(cluster.name, cluster.args, opts, client_factory=lambda: reader)
     except SpecProblems as error:
         raise pulumi.RunError(str(ConfigError(_under(cluster, error.problems)))) from None
     except ClusterFactsError as error:
@@ -215,9 +301,9 @@ def clusters_output(clusters: list[ClusterConfig]) -> Any:
 
 def main() -> None:
     reader = CachedClusterReader()
-    clusters = load_clusters(reader)
+    clusters, renames = load_clusters(reader)
     for cluster in clusters:
-        cmek = declare_cluster(cluster, reader)
+        cmek = declare_cluster(cluster, reader, renames.get(cluster.name))
         pulumi.export(cluster.name, cluster_outputs(cluster, cmek))
     pulumi.export(CLUSTERS_OUTPUT, clusters_output(clusters))
 

@@ -300,7 +300,9 @@ NAME_DOC = (
     "Pulumi resource name of the cluster's `ClusterCmek` (and the prefix of its children's names). "
     "1-40 characters `A-Za-z0-9_-`, starting with a letter; unique in the stack; not `clusters` "
     "(the stack output listing every cluster, which would overwrite this cluster's outputs). "
-    "Changing it replaces every resource of the cluster (keys are retained). Default "
+    "Changing it renames the cluster's resources in place (Pulumi aliases from this stack's state: "
+    "nothing is created, replaced or deleted); a name another cluster had in the last update "
+    "cannot be taken in the same update. Default "
     "`cluster-<first 8 characters of cluster_id>`."
 )
 

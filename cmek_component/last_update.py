@@ -25,6 +25,9 @@ from cmek_component.revoke_guard import RECORD_OUTPUT, record_problem
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 """The engine's built-in invoke that reads a stack's outputs as of its last update."""
+READ_STACK_RESOURCES = "pulumi:pulumi:readStackResourceOutputs"
+"""The engine's built-in invoke that lists a stack's resources (URN -> type and outputs) as its
+state holds them now: an interrupted update's finished steps included."""
 
 
 def stack_names() -> list[str]:
@@ -55,6 +58,28 @@ def read_last_outputs() -> dict[str, Any] | None:
     pulumi.log.warn(
         f"revoke: could not read the last outputs of this stack ({'; '.join(errors)}); a rotation "
         "combined with this revoke will be refused by the activation's check at preview instead"
+    )
+    return None
+
+
+def read_state_resources() -> dict[str, Any] | None:
+    """This stack's resources as its state holds them (URN -> ``{"type", "outputs"}``; empty for
+    a new or destroyed stack), or ``None`` with a warning when no name of :func:`stack_names`
+    could be read. Read-only: it changes nothing."""
+    errors: list[str] = []
+    for name in stack_names():
+        try:
+            result = pulumi.runtime.invoke(READ_STACK_RESOURCES, {"stackName": name})
+        except Exception as error:  # noqa: BLE001 - any failure only skips the state checks
+            errors.append(f"{name}: {error}")
+            continue
+        value = result.value if isinstance(result.value, Mapping) else {}
+        outputs = value.get("outputs")
+        return dict(outputs) if isinstance(outputs, Mapping) else {}
+    pulumi.log.warn(
+        f"could not read this stack's state ({'; '.join(errors)}): a renamed cluster is not "
+        "carried over to its new name, and a cluster whose CMEK is already on is not refused "
+        "before keys are created"
     )
     return None
 

@@ -295,9 +295,10 @@ def render() -> str:
         "pulumi config set --secret cockroach:apiKey <CockroachDB Cloud API key>\n"
         "```\n",
         "Giving `cloud`, `regions`, `account_id` (and on AWS `organization_id`) for every cluster "
-        "means the program makes no Cloud API call while it runs, so a `pulumi preview` works where "
-        "the Cloud API is unreachable; left out, they are read with `GET /api/v1/clusters/{id}` and "
-        "`GET /api/v1/organization`.\n",
+        "means the program reads nothing else from the Cloud API than, for a cluster new to the stack, "
+        "`GET /api/v1/clusters/{id}/cmek` (is CMEK already on?), so a `pulumi preview` works where "
+        "the Cloud API is unreachable (that check then only warns); left out, they are read with "
+        "`GET /api/v1/clusters/{id}` and `GET /api/v1/organization`.\n",
         "### Stack keys\n\n| Key | Type | Default | Description |\n|---|---|---|---|\n" + "\n".join(stack_rows) + "\n",
         section(
             "Cluster keys",

@@ -206,13 +206,23 @@ class ProgramRunner:
 
 @pytest.fixture
 def run_program(pulumi_mocks: Callable[..., Recorder], monkeypatch: pytest.MonkeyPatch) -> Iterator[ProgramRunner]:
-    """Runs the program; any Cloud API client it asks for fails the test."""
-
-    def no_cloud_api() -> component.ClusterReader:
-        raise AssertionError("the program asked for a Cloud API client; the stack gives every cluster fact")
-
-    monkeypatch.setattr(component, "default_client_factory", no_cloud_api)
+    """Runs the program; the only Cloud API read it may make is ``GET cmek`` of a cluster new
+    to the stack (every cluster is, under mocks), answered "never enabled"; any other fails the test."""
+    monkeypatch.setattr(component, "default_client_factory", CmekOnlyReader)
     yield ProgramRunner(pulumi_mocks)
+
+
+class CmekOnlyReader:
+    """A Cloud API reader for stacks that give every cluster fact."""
+
+    def get_cluster(self, cluster_id: str) -> Any:
+        raise AssertionError("the program asked for a cluster; the stack gives every cluster fact")
+
+    def get_organization(self) -> Any:
+        raise AssertionError("the program asked for the organization; the stack gives every cluster fact")
+
+    def get_cmek(self, cluster_id: str) -> None:
+        return None
 
 
 def _regions(document: dict[str, Any]) -> list[str]:
@@ -453,7 +463,7 @@ def test_a_rule_of_the_clouds_plan_is_checked_for_every_cluster_before_any_resou
 # ---------------------------------------------------------------------------------------------
 
 
-def test_local_stack_reads_the_cluster_facts_from_the_cloud_api_once(
+def test_local_stack_reads_the_cluster_facts_and_whether_cmek_is_on_from_the_cloud_api_once(
     pulumi_mocks: Callable[..., Recorder], simulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cmek_component.simulator import SEED_API_KEY, seeds
@@ -476,6 +486,7 @@ def test_local_stack_reads_the_cluster_facts_from_the_cloud_api_once(
     calls = [(r.method, r.path) for r in simulator.simulator.requests]
     assert sorted(calls) == [
         ("GET", "/api/v1/clusters/" + seeds.AWS_MULTI),
+        ("GET", f"/api/v1/clusters/{seeds.AWS_MULTI}/cmek"),  # new to the stack: is CMEK on already?
         ("GET", "/api/v1/organization"),
     ]
 
@@ -948,3 +959,48 @@ def test_gcp_cut_key_access_on_an_existing_stack_is_the_runbook_and_goes_ahead(r
                 if r.type == "gcp:serviceaccount/account:Account"}
     assert accounts[f"{name}-service-account"] is True
     assert [disabled for account, disabled in accounts.items() if account != f"{name}-service-account"] == [False]
+
+
+# ---------------------------------------------------------------------------------------------
+# A cluster new to the stack whose CMEK is already on (the engine tier: tests/engine/
+# test_program_rename_recreate.py; here, what the program decides from GET cmek)
+# ---------------------------------------------------------------------------------------------
+
+
+class EnabledElsewhere(CmekOnlyReader):
+    """Every cluster already has CMEK ENABLED with a key this stack never made."""
+
+    def get_cmek(self, cluster_id: str) -> Any:
+        from cmek_component.cloud_models import CmekInfo
+
+        return CmekInfo.from_api({"status": "ENABLED", "region_infos": [{
+            "region": "us-east-1", "status": "ENABLED", "key_infos": [{"status": "ENABLED", "spec": {
+                "type": "AWS_KMS", "uri": "arn:aws:kms:us-east-1:111122223333:key/elsewhere",
+                "auth_principal": "arn:aws:iam::111122223333:role/elsewhere"}}]}]})
+
+
+class Unreachable(CmekOnlyReader):
+    def get_cmek(self, cluster_id: str) -> Any:
+        raise ConnectionError("the Cloud API is unreachable")
+
+
+def test_a_new_cluster_whose_cmek_is_on_is_refused_before_any_resource_is_declared(
+    run_program: ProgramRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(component, "default_client_factory", EnabledElsewhere)
+    config, secret_keys = with_api_key(*stack_config("aws-example"))
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, secret_keys)
+    message = str(caught.value)
+    assert "cmek:clusters[0]: cluster " in message and "already has CMEK ENABLED" in message
+    assert "'arn:aws:iam::111122223333:role/elsewhere' with keys us-east-1: 'arn:aws:kms:us-east-1:111122223333:key/elsewhere'" in message
+    assert run_program.recorder is not None and run_program.recorder.resources() == []
+
+
+def test_an_unreachable_cloud_api_only_skips_the_already_on_check(
+    run_program: ProgramRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(component, "default_client_factory", Unreachable)
+    config, secret_keys = with_api_key(*stack_config("aws-example"))
+    run = run_program(config, secret_keys)
+    assert run.clusters()
