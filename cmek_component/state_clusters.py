@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cmek_component.manifest import shown
+from cmek_component.manifest import SECRET, shown, values_masked
 
 COMPONENT_TYPE = "cockroach:cmek:ClusterCmek"
 """The type token of ``ClusterCmek`` (``cmek_component.component.TYPE_TOKEN``)."""
@@ -131,16 +131,22 @@ CMEK_OFF = ("", "DISABLED")
 """CMEK statuses that mean "not on": a cluster with them may get new keys from this stack."""
 
 
+def _whole(value: str) -> str:
+    """A key URI or principal from the Cloud API in full (the user needs all of it), quoted with
+    its control characters escaped; ``[secret]`` inside ``masked_values``."""
+    return SECRET if values_masked() else repr(value)
+
+
 def already_enabled_problem(cluster_id: str, status: str, principal: str, keys: Mapping[str, str]) -> str:
     """The refusal for a cluster new to this stack whose CMEK is on (``status``, with the
-    auth ``principal`` and the region -> key URI CockroachDB Cloud uses now); values through
-    :func:`~cmek_component.manifest.shown`."""
-    listed = ", ".join(f"{region}: {shown(uri)}" for region, uri in sorted(keys.items())) or "none listed"
+    auth ``principal`` and the region -> key URI CockroachDB Cloud uses now), every value in full
+    (masked inside ``masked_values``)."""
+    listed = ", ".join(f"{region}: {_whole(uri)}" for region, uri in sorted(keys.items())) or "none listed"
     return (
         f"cluster {shown(cluster_id)} already has CMEK {status}, and this stack's state holds "
-        "nothing of it, so this update would create a second role and key set that the "
+        "nothing of it, so this update would create a second identity and key set that the "
         "activation cannot use (the Cloud API cannot disable CMEK or switch keys on creation). "
-        f"CockroachDB Cloud uses {shown(principal)} with keys {listed}. Nothing was created. If "
+        f"CockroachDB Cloud uses {_whole(principal)} with keys {listed}. Nothing was created. If "
         "this stack was destroyed (its keys and role were retained), restore its state from "
         "before the destroy; if another stack manages the cluster, move its resources here with "
         "`pulumi state move` or leave the cluster there; to adopt keys made by hand, declare "

@@ -102,3 +102,10 @@ def test_the_already_enabled_refusal_names_the_keys_in_use_and_the_ways_out() ->
     with masked_values(True):
         hidden = already_enabled_problem(CLUSTER_ID, "ENABLED", "arn:aws:iam::1:role/r", {"us-east-1": "arn:k"})
     assert CLUSTER_ID not in hidden and "arn:" not in hidden
+
+
+def test_the_keys_in_use_are_shown_whole_however_long() -> None:
+    uri = "projects/customer-kms-project/locations/us-east1/keyRings/" + "r" * 100 + "/cryptoKeys/crdb-cmek"
+    message = already_enabled_problem(CLUSTER_ID, "ENABLED", "sa@p.iam.gserviceaccount.com\n", {"us-east1": uri})
+    assert f"us-east1: '{uri}'" in message
+    assert "'sa@p.iam.gserviceaccount.com\\n'" in message  # a control character is escaped, not printed

@@ -1,7 +1,7 @@
 """The stack program (``__main__.py``) on GCP through the real CLI: the stand-in GCP provider on
 its persistent store, the simulator for the Cloud API.
 
-One stack's life: create, a no-op ``up``, ``destroy``. Each step asserts the CLI's summary,
+One stack's life: create, a no-op ``up``, ``destroy``, and an ``up`` after it (refused). Each step asserts the CLI's summary,
 what the GCP store holds (GCP's rules: key rings and crypto keys are never deleted, retained
 service accounts stay) and the mutating calls of the stand-ins and the simulator.
 """
@@ -70,6 +70,15 @@ def test_a_gcp_stack_is_created_left_alone_and_destroyed_with_its_identity_and_k
     assert len(backends.mutating_calls()) == before[0]
     assert len(simulator.mutating()) == simulator_writes
     assert simulator.cmek(CLUSTER)["status"] == "ENABLED"
+
+    # `pulumi up` again over the same cluster: refused before anything is created (GCP would
+    # answer the retained service account's name with 409), naming the key in use.
+    writes = stack.writes()
+    again = stack.up()
+    assert again.returncode != 0
+    assert f"cmek:clusters[0]: cluster '{CLUSTER}' already has CMEK ENABLED" in again.output
+    assert f"keys {REGION}: '{key}'" in again.output and "409" not in again.output, again.output
+    assert stack.writes() == writes
 
 
 def test_cut_key_access_is_refused_while_the_service_account_is_created_and_works_on_an_existing_one(
