@@ -42,46 +42,46 @@ def stack_names() -> list[str]:
     return [f"{organization}/{pulumi.get_project()}/{bare}", bare]
 
 
-def read_last_outputs() -> dict[str, Any] | None:
-    """This stack's outputs as of its last update (empty for a stack never updated), or
-    ``None`` with a warning when no name of :func:`stack_names` could be read."""
+def _read_own_stack(token: str, name_argument: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """The ``outputs`` of the engine's built-in read ``token`` for this stack, tried under each
+    name of :func:`stack_names`; ``(None, errors)`` when none could be read."""
     errors: list[str] = []
     for name in stack_names():
         try:
-            result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": name})
-        except Exception as error:  # noqa: BLE001 - any failure only skips the early check
+            result = pulumi.runtime.invoke(token, {name_argument: name})
+        except Exception as error:  # noqa: BLE001 - any failure only skips an early check
             errors.append(f"{name}: {error}")
             continue
         value = result.value if isinstance(result.value, Mapping) else {}
         outputs = value.get("outputs")
-        return dict(outputs) if isinstance(outputs, Mapping) else {}
-    pulumi.log.warn(
-        f"revoke: could not read the last outputs of this stack ({'; '.join(errors)}); a rotation "
-        "combined with this revoke will be refused by the activation's check at preview instead"
-    )
-    return None
+        return (dict(outputs) if isinstance(outputs, Mapping) else {}), errors
+    return None, errors
+
+
+def read_last_outputs() -> dict[str, Any] | None:
+    """This stack's outputs as of its last update (empty for a stack never updated), or
+    ``None`` with a warning when no name of :func:`stack_names` could be read."""
+    outputs, errors = _read_own_stack(READ_STACK_OUTPUTS, "name")
+    if outputs is None:
+        pulumi.log.warn(
+            f"revoke: could not read the last outputs of this stack ({'; '.join(errors)}); a rotation "
+            "combined with this revoke will be refused by the activation's check at preview instead"
+        )
+    return outputs
 
 
 def read_state_resources() -> dict[str, Any] | None:
     """This stack's resources as its state holds them (URN -> ``{"type", "outputs"}``; empty for
     a new or destroyed stack), or ``None`` with a warning when no name of :func:`stack_names`
     could be read. Read-only: it changes nothing."""
-    errors: list[str] = []
-    for name in stack_names():
-        try:
-            result = pulumi.runtime.invoke(READ_STACK_RESOURCES, {"stackName": name})
-        except Exception as error:  # noqa: BLE001 - any failure only skips the state checks
-            errors.append(f"{name}: {error}")
-            continue
-        value = result.value if isinstance(result.value, Mapping) else {}
-        outputs = value.get("outputs")
-        return dict(outputs) if isinstance(outputs, Mapping) else {}
-    pulumi.log.warn(
-        f"could not read this stack's state ({'; '.join(errors)}): a renamed cluster is not "
-        "carried over to its new name, and a cluster whose CMEK is already on is not refused "
-        "before keys are created"
-    )
-    return None
+    resources, errors = _read_own_stack(READ_STACK_RESOURCES, "stackName")
+    if resources is None:
+        pulumi.log.warn(
+            f"could not read this stack's state ({'; '.join(errors)}): a renamed cluster is not "
+            "carried over to its new name, and a cluster whose CMEK is already on is not refused "
+            "before keys are created"
+        )
+    return resources
 
 
 def _records_by_cluster_id(outputs: Mapping[str, Any]) -> tuple[dict[str, Mapping[str, Any]], dict[str, str]]:
