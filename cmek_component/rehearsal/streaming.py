@@ -26,8 +26,10 @@ def run_streamed(workspace: Workspace, args: Sequence[str], out: Callable[[str],
                  secrets: Sequence[str] = ()) -> CliResult:
     """Runs ``pulumi <args> --non-interactive`` in ``workspace``, streaming; records the result in
     the workspace's transcript (stdout holds the merged output, masked)."""
+    # The workspace skips confirmations (as --yes would), which the CLI refuses with --preview-only.
+    extra = {"PULUMI_SKIP_CONFIRMATIONS": "false"} if "--preview-only" in args else {}
     process = subprocess.Popen(
-        workspace.command(args), cwd=workspace.project_dir, env=workspace.environment(),
+        workspace.command(args), cwd=workspace.project_dir, env=workspace.environment(extra),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, bufsize=1,
     )
     lines = []
