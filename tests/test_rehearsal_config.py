@@ -4,12 +4,14 @@ the CLI runs in (the user's stack file untouched), the command line's argument e
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from cmek_component import cli
 from cmek_component.rehearsal.project import write_project
+from cmek_component.rehearsal.runner import Rehearsal, RehearsalOptions
 from cmek_component.rehearsal.stack_config import (
     StackConfigError,
     apply_override,
@@ -112,3 +114,21 @@ def test_cli_refuses_an_old_engines_state_dir_naming_reset(capsys: pytest.Captur
     code = cli.main(["rehearse", str(REPO / "stacks" / "Pulumi.local.yaml"), "--state-dir", str(state)])
     assert code == 1
     assert "made by the earlier rehearsal engine (state.json)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("options", "commands"),
+    [
+        ({}, [["preview", "--diff"], ["up", "--yes", "--skip-preview"]]),
+        ({"refresh": True}, [["preview", "--diff"], ["up", "--yes", "--skip-preview"], ["refresh", "--yes", "--diff"]]),
+        ({"mode": "preview"}, [["preview", "--diff"]]),
+        ({"mode": "preview", "refresh": True}, [["preview", "--diff"], ["refresh", "--preview-only", "--diff"]]),
+        ({"skip_preview": True}, [["up", "--yes", "--skip-preview"]]),
+        ({"mode": "destroy"}, [["destroy", "--preview-only"], ["destroy", "--yes", "--skip-preview"]]),
+        ({"mode": "destroy", "destroy_preview": True}, [["destroy", "--preview-only"]]),
+    ],
+)
+def test_every_step_that_changes_something_previews_first(options: dict[str, Any], commands: list[list[str]]) -> None:
+    """The commands a step runs: a preview (checked for mutating calls) before every update."""
+    step = Rehearsal(RehearsalOptions(REPO / "stacks" / "Pulumi.local.yaml", **options))
+    assert step.commands() == [[*command, "--stack", "local"] for command in commands]
