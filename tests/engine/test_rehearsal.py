@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+import yaml
 
 from cmek_component import cli
+from cmek_component.pulumi_cli.workspace import CliResult
+from cmek_component.rehearsal import runner
 from cmek_component.simulator import seeds
 
 from .conftest import CANARY_KEY, LOCAL_STACK_FILE, files_containing
@@ -164,3 +168,28 @@ def test_a_gcp_stack_is_created_with_its_grants_destroyed_keeping_its_keys_and_t
     recreate = run(stack=stack)
     assert recreate.code == 1
     assert "ALREADY_EXISTS" in recreate.output
+
+
+def test_a_preview_that_changes_something_fails_the_step_before_the_update_runs(
+    run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check behind every step's preview: a preview that made a mutating call (here a POST
+    sent to the simulator while the CLI's preview runs) fails the step, and no update follows."""
+    def preview_that_writes(workspace: Any, args: list[str], out: Any, secrets: Any = ()) -> CliResult:
+        requests.post(f"{_simulator_url(workspace)}/api/v1/clusters/{CLUSTER}/cmek", json={"region_specs": []}, timeout=10,
+                      headers={"Authorization": f"Bearer {workspace.env['COCKROACH_API_KEY']}"})
+        return CliResult(tuple(args), 0, "Resources:\n    10 unchanged\n", "")
+
+    monkeypatch.setattr(runner, "run_streamed", preview_that_writes)
+    step = run()
+    assert step.code == 1
+    assert [c["args"][0] for c in step.report["commands"]] == ["preview"]
+    assert step.report["commands"][0]["mutating_calls"] == 1
+    assert "pulumi preview --diff made mutating calls (stand-ins 0, moto 0, simulator 1)" in step.output
+    assert [c["operation"] for c in step.report["calls"]] == [f"POST {CMEK}"]
+
+
+def _simulator_url(workspace: Any) -> str:
+    """The simulator's URL, as the step wrote it into the project copy."""
+    config = yaml.safe_load((workspace.project_dir / "stacks" / "Pulumi.local.yaml").read_text())["config"]
+    return str(config["cockroach:apiUrl"])
