@@ -11,6 +11,7 @@ import yaml
 
 from cmek_component import cli
 from cmek_component.rehearsal.project import write_project
+from cmek_component.rehearsal.report import render_outputs
 from cmek_component.rehearsal.runner import Rehearsal, RehearsalOptions
 from cmek_component.rehearsal.stack_config import (
     StackConfigError,
@@ -132,3 +133,10 @@ def test_every_step_that_changes_something_previews_first(options: dict[str, Any
     """The commands a step runs: a preview (checked for mutating calls) before every update."""
     step = Rehearsal(RehearsalOptions(REPO / "stacks" / "Pulumi.local.yaml", **options))
     assert step.commands() == [[*command, "--stack", "local"] for command in commands]
+
+
+def test_outputs_fold_documents_and_keep_secrets_hidden() -> None:
+    shown = render_outputs({"c": {"key_policy": "{\n  \"Version\": 1\n}", "status": "ENABLED", "key": "[secret]"}})
+    assert "(3 lines of text; in full: --report, or pulumi stack output)" in shown
+    assert '"status": "ENABLED"' in shown and '"key": "[secret]"' in shown
+    assert "Version" not in shown

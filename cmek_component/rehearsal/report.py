@@ -68,11 +68,24 @@ class RehearsalReport:
         return asdict(self)
 
 
+def _folded(value: Any) -> Any:
+    """Multi-line strings (documents the policies already show) folded to one line."""
+    if isinstance(value, str) and "\n" in value:
+        return f"({len(value.splitlines())} lines of text; in full: --report, or pulumi stack output)"
+    if isinstance(value, Mapping):
+        return {k: _folded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_folded(v) for v in value]
+    return value
+
+
 def render_outputs(outputs: Mapping[str, Any]) -> str:
+    """The stack outputs as ``pulumi stack output --json`` gives them (secrets ``[secret]``),
+    multi-line documents folded."""
     if not outputs:
         return "Outputs: none"
     lines = ["Outputs:"]
-    for name, value in outputs.items():
+    for name, value in _folded(dict(outputs)).items():
         if isinstance(value, (dict, list)):
             lines.append(f"  {name}:")
             lines.extend("    " + line for line in json.dumps(value, indent=2, sort_keys=True).splitlines())
