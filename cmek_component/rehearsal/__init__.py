@@ -1,19 +1,18 @@
-"""Offline rehearsal of a stack: the real program, Pulumi's Python runtime, embedded stand-ins.
+"""Rehearsal of a stack on this machine: the real Pulumi CLI, stand-in providers, the simulator.
 
-``cmek rehearse stacks/Pulumi.local.yaml`` runs the stack program under
-``pulumi.runtime.set_mocks`` with a small engine (:mod:`.engine`) that plans each resource
-against the previous run's state file and applies it: AWS resources to moto, GCP resources to
-an offline validator, ``CmekActivation`` through the real dynamic provider host
-(``python -m pulumi.dynamic`` over gRPC) against the CockroachDB Cloud API simulator. Nothing
-leaves the machine; no cloud account and no Pulumi CLI are needed.
+``cmek rehearse stacks/Pulumi.local.yaml`` runs one step of a stack's life with the real
+``pulumi`` (``preview --diff``, ``up``, ``refresh``, ``destroy``) on a copy of the project under
+``.rehearsal/<stack>/``, with a local file backend, the stand-in provider plugins
+(``standins/``: AWS on moto in server mode, GCP on a local store) and the standalone CockroachDB
+Cloud API simulator, whose world is kept between steps. Nothing leaves the machine; no cloud
+account is needed. See :mod:`.runner`.
 """
 
 from __future__ import annotations
 
-from .cloud_world import Timings
 from .errors import RehearsalError
-from .plan import PlanStep
 from .report import RehearsalReport
 from .runner import RehearsalOptions, rehearse
+from .simulator_process import Timings
 
-__all__ = ["PlanStep", "RehearsalError", "RehearsalOptions", "RehearsalReport", "Timings", "rehearse"]
+__all__ = ["RehearsalError", "RehearsalOptions", "RehearsalReport", "Timings", "rehearse"]

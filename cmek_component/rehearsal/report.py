@@ -1,76 +1,77 @@
-"""What a rehearsal shows a person: stack outputs, policy documents, per-region CMEK status,
-the API calls made, and the JSON report a test reads. Pure formatting."""
+"""What a rehearsal step adds to the CLI's output, and the JSON report a test or script reads.
+
+Pure formatting: stack outputs, policy documents, per-region CMEK status, the mutating calls of
+the step.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pulumi.output import Unknown
 
-from .calls import ApiCall
-from .plan import PlanStep
-from .state import is_secret
+@dataclass(frozen=True)
+class Call:
+    """One mutating call of a step: ``cloud`` is ``aws``/``gcp`` (a stand-in) or ``cockroach``
+    (the simulator)."""
+
+    cloud: str
+    operation: str
+    """AWS: ``kms:CreateKey``; GCP: ``kms:cryptoKeys.create``; Cloud API: ``POST /api/v1/clusters/<id>/cmek``."""
+    target: str = ""
+    status: int | None = None
+    """HTTP status (Cloud API calls)."""
+    body: Any = None
+    """The request body (Cloud API calls; never a credential)."""
+
+    def line(self) -> str:
+        status = f" -> {self.status}" if self.status is not None else ""
+        target = f" {self.target}" if self.target else ""
+        return f"{self.cloud:9} {self.operation}{target}{status}"
+
+
+@dataclass
+class CommandRun:
+    """One CLI command of the step: its arguments, exit status and ``Resources:`` counts."""
+
+    args: list[str]
+    returncode: int
+    summary: dict[str, int] = field(default_factory=dict)
+    mutating_calls: int = 0
+    """Mutating calls made while it ran, on the stand-ins, moto and the simulator together."""
 
 
 @dataclass
 class RehearsalReport:
-    """Everything one ``cmek rehearse`` run did, for the JSON report (``--report``)."""
+    """Everything one ``cmek rehearse`` step did (``--report FILE`` writes it as JSON)."""
 
     project: str
     stack: str
     mode: str
     """``up``, ``preview``, ``destroy`` or ``destroy-preview``."""
-    plan: list[PlanStep] = field(default_factory=list)
-    """The preview's plan (for ``up``: what was planned before applying)."""
-    applied: list[PlanStep] = field(default_factory=list)
-    """What was done (empty for previews)."""
-    calls: list[ApiCall] = field(default_factory=list)
-    """Every call to a stand-in during this run, in order per stand-in (reads included)."""
-    provider_rpcs: list[str] = field(default_factory=list)
-    """gRPC calls sent to the dynamic provider host (``Configure``, ``Check``, ``Diff`` ...)."""
+    commands: list[CommandRun] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    """The mutating calls of this step: the stand-ins' (AWS, GCP) then the simulator's."""
+    moto_writes: list[str] = field(default_factory=list)
+    """The mutating requests moto served in this step."""
     outputs: dict[str, Any] = field(default_factory=dict)
+    """``pulumi stack output --json`` after the step (secrets as ``[secret]``)."""
     cmek: dict[str, Any] = field(default_factory=dict)
-    """Cluster id -> ``GET .../cmek`` body after the run (None when CMEK was never enabled)."""
+    """Cluster id -> ``GET .../cmek`` body after the step (None when CMEK was never enabled)."""
+    retained: list[str] = field(default_factory=list)
+    """``destroy``: the resources the stack forgot but left in the cloud (``retain_on_delete``)."""
     error: str | None = None
 
-    def mutating_calls(self) -> list[ApiCall]:
-        return [c for c in self.calls if c.mutating]
-
     def to_json(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "stack": self.stack,
-            "mode": self.mode,
-            "plan": [s.to_json() for s in self.plan],
-            "applied": [s.to_json() for s in self.applied],
-            "calls": [c.to_json() for c in self.calls],
-            "provider_rpcs": list(self.provider_rpcs),
-            "outputs": displayable(self.outputs),
-            "cmek": self.cmek,
-            "error": self.error,
-        }
-
-
-def displayable(value: Any) -> Any:
-    """Secrets as ``[secret]``, unknowns as ``(known after apply)``, the rest as it is."""
-    if is_secret(value):
-        return "[secret]"
-    if isinstance(value, Unknown):
-        return "(known after apply)"
-    if isinstance(value, Mapping):
-        return {str(k): displayable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [displayable(v) for v in value]
-    return value
+        return asdict(self)
 
 
 def _folded(value: Any) -> Any:
-    """Multi-line strings (documents already shown elsewhere) folded to one line."""
+    """Multi-line strings (documents the policies already show) folded to one line."""
     if isinstance(value, str) and "\n" in value:
-        return f"({len(value.splitlines())} lines of text; full value in --report)"
+        return f"({len(value.splitlines())} lines of text; in full: --report, or pulumi stack output)"
     if isinstance(value, Mapping):
         return {k: _folded(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -79,17 +80,17 @@ def _folded(value: Any) -> Any:
 
 
 def render_outputs(outputs: Mapping[str, Any]) -> str:
+    """The stack outputs as ``pulumi stack output --json`` gives them (secrets ``[secret]``),
+    multi-line documents folded."""
     if not outputs:
         return "Outputs: none"
     lines = ["Outputs:"]
-    for name, value in outputs.items():
-        shown = _folded(displayable(value))
-        if isinstance(shown, (dict, list)):
-            text = json.dumps(shown, indent=2, sort_keys=True)
+    for name, value in _folded(dict(outputs)).items():
+        if isinstance(value, (dict, list)):
             lines.append(f"  {name}:")
-            lines.extend("    " + line for line in text.splitlines())
+            lines.extend("    " + line for line in json.dumps(value, indent=2, sort_keys=True).splitlines())
         else:
-            lines.append(f"  {name}: {shown}")
+            lines.append(f"  {name}: {value}")
     return "\n".join(lines)
 
 
@@ -106,7 +107,8 @@ def render_cmek_status(cluster_id: str, cmek: Mapping[str, Any] | None, cluster:
     rows = []
     for region in cmek.get("region_infos") or []:
         keys = region.get("key_infos") or []
-        current = next((k for k in keys if k.get("status") in ("ENABLED", "ENABLING", "REVOKED", "REVOKING")), None)
+        current = next((k for k in reversed(keys) if k.get("status") in ("ENABLED", "ENABLING", "REVOKED", "REVOKING")),
+                       None)
         current = current or (keys[-1] if keys else {})
         uri = (current.get("spec") or {}).get("uri", "")
         rows.append((region.get("region", ""), region.get("status", ""), current.get("status", ""), str(len(keys)), uri))
@@ -118,12 +120,10 @@ def render_cmek_status(cluster_id: str, cmek: Mapping[str, Any] | None, cluster:
     return "\n".join(lines)
 
 
-def render_calls(calls: list[ApiCall], mutating_only: bool = True) -> str:
-    shown = [c for c in calls if c.mutating or not mutating_only]
-    title = "Mutating API calls" if mutating_only else "API calls"
-    if not shown:
-        return f"{title}: none"
-    return "\n".join([f"{title} ({len(shown)}):", *("  " + c.line() for c in shown)])
+def render_calls(calls: list[Call]) -> str:
+    if not calls:
+        return "Mutating calls in this step (stand-ins and simulator): none"
+    return "\n".join([f"Mutating calls in this step ({len(calls)}):", *("  " + c.line() for c in calls)])
 
 
 def render_policy(title: str, document: Any) -> str:

@@ -17,6 +17,8 @@ Standalone (real time): ``python -m cmek_component.simulator --port 8085 [--api-
 [--enable-seconds 5 ...]`` prints its base URL (e.g. ``http://127.0.0.1:8085``); point
 ``COCKROACH_SERVER`` at it. Every setting below is also a flag (``--enable-seconds``,
 ``--cmek-absent DISABLED``, ``--rate-limit-per-second 0`` to disable the limit ...).
+``--journal FILE`` keeps the world across restarts (``journal``: the mutating requests are applied
+again at start); ``--api-key-env NAME`` reads an accepted key from the environment.
 
 Served: ``GET /api/v1/organization``, ``GET /api/v1/clusters``, ``GET|PATCH /api/v1/clusters/{id}``,
 ``GET|POST|PUT|PATCH /api/v1/clusters/{id}/cmek``. Seeded clusters: see ``seeds`` (AWS and GCP,

@@ -3,14 +3,18 @@
 Prints its base URL on the first line of stdout, then serves until interrupted. Every
 ``SimulatorSettings`` field is a flag (``--enable-seconds 0`` makes operations finish by the next
 request; ``--rate-limit-per-second 0`` disables the limit). ``--api-key KEY[=ROLE]`` (repeatable)
-replaces the default keys; the role defaults to CLUSTER_ADMIN. The clock is real time;
-``POST /_simulator/advance?seconds=N`` skips ahead.
+replaces the default keys; the role defaults to CLUSTER_ADMIN; ``--api-key-env NAME`` reads one
+more key from that environment variable instead, so the key is not on the command line (where
+``ps`` shows it). The clock is real time; ``POST /_simulator/advance?seconds=N`` skips ahead.
+``--journal FILE`` keeps the world across processes: the file's requests are applied again at
+start, and every mutating request is added to it (``cmek_component.simulator.journal``).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import typing
 from collections.abc import Sequence
@@ -18,6 +22,7 @@ from typing import Any
 
 from .app import Simulator
 from .clock import RealClock
+from .journal import JournalError, RequestJournal
 from .server import SimulatorServer
 from .settings import SimulatorSettings
 
@@ -76,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--api-key", action="append", default=[], metavar="KEY[=ROLE]",
         help="accepted API key (repeatable; replaces the default sim-* keys); role default CLUSTER_ADMIN",
     )
+    parser.add_argument(
+        "--api-key-env", metavar="NAME",
+        help="also accept the key held by environment variable NAME (role CLUSTER_ADMIN); replaces the default keys",
+    )
+    parser.add_argument(
+        "--journal", metavar="FILE",
+        help="keep the world in FILE across restarts (JSON lines of the mutating requests; created when missing)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
     _add_setting_flags(parser)
     return parser
@@ -86,11 +99,16 @@ def settings_from_args(args: argparse.Namespace) -> SimulatorSettings:
     for f in dataclasses.fields(SimulatorSettings):
         if f.name != "api_keys" and hasattr(args, f.name):
             values[f.name] = getattr(args, f.name)
-    if args.api_key:
-        keys = {}
-        for item in args.api_key:
-            key, _, role = item.partition("=")
-            keys[key] = role or "CLUSTER_ADMIN"
+    keys = {}
+    for item in args.api_key:
+        key, _, role = item.partition("=")
+        keys[key] = role or "CLUSTER_ADMIN"
+    if args.api_key_env:
+        from_env = os.environ.get(args.api_key_env, "").strip()
+        if not from_env:
+            raise ValueError(f"--api-key-env: environment variable {args.api_key_env} is not set or empty")
+        keys[from_env] = "CLUSTER_ADMIN"
+    if keys:
         values["api_keys"] = keys
     return SimulatorSettings(**values)
 
@@ -102,7 +120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from_args(args)
     except ValueError as exc:
         parser.error(str(exc))
-    server = SimulatorServer(Simulator(settings, RealClock()), port=args.port, host=args.host, quiet=args.quiet)
+    try:
+        journal = RequestJournal.open(args.journal) if args.journal else None
+        simulator = Simulator(settings, RealClock(), journal=journal)
+    except (JournalError, OSError) as exc:
+        print(f"simulator: --journal: {exc}", file=sys.stderr, flush=True)
+        return 2
+    server = SimulatorServer(simulator, port=args.port, host=args.host, quiet=args.quiet)
     server.bind()
     print(server.url, flush=True)
     print(f"CockroachDB Cloud API simulator at {server.url} ({len(settings.api_keys)} API keys); "

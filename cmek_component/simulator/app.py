@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
 from .admin import admin_response
@@ -32,9 +33,10 @@ from .errors import (
     status_body,
 )
 from .faults import Fault, FaultPlan, RateLimiter, retry_after_header
+from .journal import JournalError, PinnableClock, RequestJournal, delays, describe, request_entry
 from .kms import UnreachableMode
 from .recorder import RecordedRequest, redacted_headers
-from .routes import resolve
+from .routes import Operation, resolve
 from .settings import LATEST_CC_VERSION, SimulatorSettings
 from .world import World
 
@@ -52,7 +54,9 @@ class Simulator:
 
     ``settings``: see ``SimulatorSettings``. ``clock``: a ``ManualClock`` for tests (time moves only
     with ``advance()``), default ``RealClock``. ``sleep``: used by ``slow`` faults (tests may pass a
-    recorder instead of ``time.sleep``).
+    recorder instead of ``time.sleep``). ``journal``: keep the world in that file across processes
+    (see ``journal``): the world it records is rebuilt first (``JournalError`` when it cannot be),
+    then every mutating request is added to it.
     """
 
     def __init__(
@@ -61,16 +65,54 @@ class Simulator:
         clock: Clock | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        journal: RequestJournal | None = None,
     ) -> None:
         self.settings = settings or SimulatorSettings()
         self.clock: Clock = clock or RealClock()
         self.exchange_observer: ExchangeObserver | None = None
         self._sleep = sleep
         self._lock = threading.RLock()
-        self.world = World(self.settings, self.clock)
+        self.journal: RequestJournal | None = None
+        if journal is None:
+            self.world = World(self.settings, self.clock)
+        else:
+            self._restore(journal)
         self._requests: list[RecordedRequest] = []
         self._faults = FaultPlan()
         self._limiter = RateLimiter(self.settings.rate_limit_per_second)
+
+    def _restore(self, journal: RequestJournal) -> None:
+        """The world ``journal`` records: seeded at its start, each request applied again at its
+        time under its delays; then the journal records this process's requests."""
+        clock = PinnableClock(self.clock)
+        self.clock = clock
+        if journal.start is None:
+            journal.begin(clock.now())
+        assert journal.start is not None
+        clock.pin(journal.start)
+        self.world = World(self.settings, clock)
+        for entry in journal.requests:
+            clock.pin(float(entry["at"]))
+            with delays(self.settings, entry.get("delays") or {}):
+                status = self._replay(entry)
+            if status != entry.get("status"):
+                raise JournalError(
+                    f"{journal.path}: replaying {describe(entry)} gave {status}, not "
+                    f"{entry.get('status')} as recorded; the journal belongs to another simulator "
+                    "version or was edited (delete it to start from the seeds)"
+                )
+        clock.release()
+        self.journal = journal
+
+    def _replay(self, entry: dict[str, Any]) -> int:
+        """Applies one recorded request to the world, without authentication; its status."""
+        try:
+            operation, params = resolve(str(entry["method"]), str(entry["path"]))
+        except (ApiError, KeyError):
+            return -1
+        self.world.apply_due()
+        raw = str(entry.get("body") or "").encode("utf-8", "surrogateescape")
+        return self._operate(operation, params, raw, MultiDict(entry.get("query") or {})).status_code
 
     def __repr__(self) -> str:
         return f"Simulator(clock={self.clock!r}, requests={len(self._requests)})"
@@ -103,6 +145,8 @@ class Simulator:
         """Seeded clusters again; no CMEK, requests, faults, KMS problems or rate-limit history."""
         with self._lock:
             self.world.reset()
+            if self.journal is not None:
+                self.journal.begin(self.clock.now())
             self._requests.clear()
             self._faults = FaultPlan()
             self._limiter = RateLimiter(self.settings.rate_limit_per_second)
@@ -207,12 +251,16 @@ class Simulator:
                 self._sleep(float(fault.options["seconds"]))
                 fault = None
         with self._lock:
+            reached = False
             if fault is not None:
                 response = _fault_response(fault, environ)
             else:
-                response = self._answer(request, raw, record)
+                response, reached = self._answer(request, raw, record)
             record.status = response.status_code
             record.response_body = parse_json_or_none(response.get_data())
+            if reached and record.is_mutating and self.journal is not None:
+                self.journal.append(request_entry(record.method, record.path, record.query, raw,
+                                                  record.status, record.at, self.settings))
         if drop_after:
             # The operation happened; the client never hears about it.
             _drop_connection(environ)
@@ -222,8 +270,8 @@ class Simulator:
             observer(request, response)
         return response(environ, start_response)
 
-    def _answer(self, request: Request, raw: bytes, record: RecordedRequest) -> Response:
-        """The API answer (caller holds the lock)."""
+    def _answer(self, request: Request, raw: bytes, record: RecordedRequest) -> tuple[Response, bool]:
+        """The API answer, and whether the request reached its operation (caller holds the lock)."""
         self.world.apply_due()
         try:
             key, roles = self._authenticate(request)
@@ -248,15 +296,23 @@ class Simulator:
                     PERMISSION_DENIED,
                     f"{operation.operation_id} needs role {needed}; this API key has {record.role}",
                 )
+        except ApiError as exc:
+            return json_response(exc.http_status, exc.body(), exc.headers), False
+        except Exception as exc:  # noqa: BLE001 - a simulator bug still answers with a JSON Status
+            return _internal_error(exc), False
+        return self._operate(operation, params, raw, request.args), True
+
+    def _operate(self, operation: Operation, params: dict[str, str], raw: bytes, query: Any) -> Response:
+        """The body decoded and the operation carried out on the world (caller holds the lock)."""
+        try:
             body: dict[str, Any] = {}
             if operation.body is not None:
                 body = decode_body(raw, operation.body, reject_unknown=self.settings.unknown_fields == "reject")
-            result = operation.handler(self.world, params, body, request.args)
+            result = operation.handler(self.world, params, body, query)
         except ApiError as exc:
             return json_response(exc.http_status, exc.body(), exc.headers)
         except Exception as exc:  # noqa: BLE001 - a simulator bug still answers with a JSON Status
-            detail = f"the simulator failed: {type(exc).__name__}: {exc}"[:500]
-            return json_response(500, status_body(INTERNAL, f"internal: {detail}"))
+            return _internal_error(exc)
         return json_response(200, result)
 
     def _authenticate(self, request: Request) -> tuple[str, frozenset[str]]:
@@ -268,6 +324,11 @@ class Simulator:
             raise ApiError(401, UNAUTHENTICATED, detail)
         roles = frozenset(part.strip() for part in role.split(",")) | {"ORG_MEMBER"}
         return key.strip(), roles
+
+
+def _internal_error(exc: Exception) -> Response:
+    detail = f"the simulator failed: {type(exc).__name__}: {exc}"[:500]
+    return json_response(500, status_body(INTERNAL, f"internal: {detail}"))
 
 
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
