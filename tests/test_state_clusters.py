@@ -109,3 +109,14 @@ def test_the_keys_in_use_are_shown_whole_however_long() -> None:
     message = already_enabled_problem(CLUSTER_ID, "ENABLED", "sa@p.iam.gserviceaccount.com\n", {"us-east1": uri})
     assert f"us-east1: '{uri}'" in message
     assert "'sa@p.iam.gserviceaccount.com\\n'" in message  # a control character is escaped, not printed
+
+
+def test_the_decisions_import_neither_pulumi_nor_the_network() -> None:
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, cmek_component.state_clusters; print(' '.join(sorted(sys.modules)))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    assert not {"pulumi", "pulumi_aws", "pulumi_gcp", "requests", "boto3", "grpc"} & set(loaded)

@@ -137,7 +137,7 @@ GCP_CLUSTER = seeds.GCP_MULTI
 GCP_PROJECT = "customer-kms-project"
 
 
-def test_a_gcp_stack_is_created_with_its_grants_destroyed_keeping_its_keys_and_the_names_stay_taken(
+def test_a_gcp_stack_is_created_with_its_grants_destroyed_keeping_its_keys_and_not_created_again_over_them(
     run: Any, tmp_path: Path
 ) -> None:
     stack = tmp_path / "stacks" / "Pulumi.gcp-rehearsal.yaml"
@@ -164,10 +164,13 @@ def test_a_gcp_stack_is_created_with_its_grants_destroyed_keeping_its_keys_and_t
     assert sum(r.startswith("gcp:kms/cryptoKey:CryptoKey ") for r in retained) == 3
     assert destroy.calls("gcp") == []
 
-    # GCP never deletes key rings: creating the stack again finds the names taken.
+    # GCP never deletes key rings and keeps the retained service account: creating the stack
+    # again is refused before anything is created (the names would answer ALREADY_EXISTS).
     recreate = run(stack=stack)
     assert recreate.code == 1
-    assert "ALREADY_EXISTS" in recreate.output
+    assert f"cluster '{GCP_CLUSTER}' already has CMEK ENABLED" in recreate.output
+    assert "ALREADY_EXISTS" not in recreate.output
+    assert recreate.calls() == []
 
 
 def test_a_preview_that_changes_something_fails_the_step_before_the_update_runs(
