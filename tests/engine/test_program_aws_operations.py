@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,12 +70,12 @@ def set_cluster(stack: ProgramStack, cluster: dict[str, Any]) -> None:
     stack.edit_config({**stack.config(), "cmek:clusters": [cluster]})
 
 
-def previewed(stack: ProgramStack) -> dict[str, int]:
-    """``pulumi preview --diff``'s counts; asserts that it made no mutating call anywhere."""
+def previewed(stack: ProgramStack) -> Any:
+    """``pulumi preview --diff`` (its ``CliResult``); asserts that it made no mutating call anywhere."""
     mark = Marks(stack)
     preview = stack.preview("--diff").check()
     assert mark.since() == Writes([], [], []), preview.stdout[-3000:]
-    return counts(preview)
+    return preview
 
 
 def keys_in(stack: ProgramStack, region: str) -> list[dict[str, Any]]:
@@ -119,7 +120,7 @@ def test_an_aws_stack_is_rewrapped_extended_cut_off_revoked_and_destroyed_with_i
     cluster = cluster_config(stack)
     cluster["rotation_trigger"] = "2026-12-01"
     set_cluster(stack, cluster)
-    assert previewed(stack) == {"to update": 1, "unchanged": 5}
+    assert counts(previewed(stack)) == {"to update": 1, "unchanged": 5}
     mark = Marks(stack)
     assert counts(stack.up().check()) == {"updated": 1, "unchanged": 5}
     assert mark.since() == Writes([], [], [("PUT", CMEK_PATH)])
@@ -135,7 +136,7 @@ def test_an_aws_stack_is_rewrapped_extended_cut_off_revoked_and_destroyed_with_i
     # adds the region with its key; the primary key is untouched.
     cluster["add_regions"] = {ADDED: 3}
     set_cluster(stack, cluster)
-    assert previewed(stack) == {"to create": 2, "to update": 1, "unchanged": 5}
+    assert counts(previewed(stack)) == {"to create": 2, "to update": 1, "unchanged": 5}
     mark = Marks(stack)
     assert counts(stack.up().check()) == {"created": 2, "updated": 1, "unchanged": 5}
     writes = mark.since()
@@ -161,7 +162,7 @@ def test_an_aws_stack_is_rewrapped_extended_cut_off_revoked_and_destroyed_with_i
     # new_region_nodes, with no call anywhere.
     del cluster["add_regions"]
     set_cluster(stack, cluster)
-    assert previewed(stack) == {"to update": 1, "unchanged": 7}
+    assert counts(previewed(stack)) == {"to update": 1, "unchanged": 7}
     mark = Marks(stack)
     assert counts(stack.up().check()) == {"updated": 1, "unchanged": 7}
     assert mark.since() == Writes([], [], [])
@@ -170,7 +171,9 @@ def test_an_aws_stack_is_rewrapped_extended_cut_off_revoked_and_destroyed_with_i
     # the key and of the replica (PutKeyPolicy each); administration stays. Nothing else changes.
     cluster["aws"]["cut_key_access"] = True
     set_cluster(stack, cluster)
-    assert previewed(stack) == {"to update": 2, "unchanged": 6}
+    preview = previewed(stack)
+    assert counts(preview) == {"to update": 2, "unchanged": 6}
+    assert len(re.findall(r"~ policy\s*:", preview.stdout)) == 2, preview.stdout[-3000:]
     mark = Marks(stack)
     assert counts(stack.up().check()) == {"updated": 2, "unchanged": 6}
     writes = mark.since()
@@ -187,7 +190,9 @@ def test_an_aws_stack_is_rewrapped_extended_cut_off_revoked_and_destroyed_with_i
     # Step 2: revoke. Only the activation changes; one PATCH cmek, then REVOKED everywhere.
     cluster["revoke"] = True
     set_cluster(stack, cluster)
-    assert previewed(stack) == {"to update": 1, "unchanged": 7}
+    preview = previewed(stack)
+    assert counts(preview) == {"to update": 1, "unchanged": 7}
+    assert re.search(r"~ revoke\s*:\s*false => true", preview.stdout), preview.stdout[-3000:]
     mark = Marks(stack)
     assert counts(stack.up().check()) == {"updated": 1, "unchanged": 7}
     assert mark.since() == Writes([], [], [("PATCH", CMEK_PATH)])
@@ -202,7 +207,10 @@ def test_an_aws_stack_is_rewrapped_extended_cut_off_revoked_and_destroyed_with_i
     # Destroy after the revoke: the key, its replica and the role are retained (not scheduled for
     # deletion), the two aliases go, and the simulator is not called (CMEK stays REVOKED).
     mark = Marks(stack)
-    assert counts(stack.destroy().check()) == {"deleted": 8}
+    destroyed = stack.destroy().check()
+    assert counts(destroyed) == {"deleted": 8}
+    assert f"CMEK stays revoked on cluster {CLUSTER} (status REVOKED)" in destroyed.stdout
+    assert "CMEK stays enabled" not in destroyed.stdout
     writes = mark.since()
     assert sorted(writes.moto) == ["DeleteAlias", "DeleteAlias"]
     assert writes.simulator == []

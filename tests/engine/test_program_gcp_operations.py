@@ -12,6 +12,7 @@ simulator's CMEK state and the exact mutating calls of the stand-ins and the sim
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,12 +69,12 @@ def set_cluster(stack: ProgramStack, cluster: dict[str, Any]) -> None:
     stack.edit_config({**stack.config(), "cmek:clusters": [copy.deepcopy(cluster)]})
 
 
-def previewed(stack: ProgramStack) -> dict[str, int]:
-    """``pulumi preview --diff``'s counts; asserts that it made no mutating call anywhere."""
+def previewed(stack: ProgramStack) -> Any:
+    """``pulumi preview --diff`` (its ``CliResult``); asserts that it made no mutating call anywhere."""
     mark = Marks(stack)
     preview = stack.preview("--diff").check()
     assert mark.since() == Writes([], [], []), preview.stdout[-3000:]
-    return counts(preview)
+    return preview
 
 
 def spec(uri: str, email: str, region: str) -> dict[str, Any]:
@@ -101,7 +102,7 @@ def test_a_gcp_stack_is_rotated_rewrapped_extended_cut_off_revoked_and_destroyed
     # generation-1 key stays, enabled and granted.
     cluster["key_generation"] = 2
     set_cluster(stack, cluster)
-    assert previewed(stack) == {"to create": 2, "to update": 1, "unchanged": 7}
+    assert counts(previewed(stack)) == {"to create": 2, "to update": 1, "unchanged": 7}
     mark = Marks(stack)
     assert counts(stack.up().check()) == {"created": 2, "updated": 1, "unchanged": 7}
     g2 = crypto_key(REGION, 2)
@@ -119,7 +120,7 @@ def test_a_gcp_stack_is_rotated_rewrapped_extended_cut_off_revoked_and_destroyed
     # the unchanged spec, no GCP call.
     cluster["rotation_trigger"] = "2026-12-01"
     set_cluster(stack, cluster)
-    assert previewed(stack) == {"to update": 1, "unchanged": 9}
+    assert counts(previewed(stack)) == {"to update": 1, "unchanged": 9}
     mark = Marks(stack)
     assert counts(stack.up().check()) == {"updated": 1, "unchanged": 9}
     assert mark.since() == Writes([], [], [("PUT", CMEK_PATH)])
@@ -130,7 +131,7 @@ def test_a_gcp_stack_is_rotated_rewrapped_extended_cut_off_revoked_and_destroyed
     # generations 1 and 2 with their grants; one PATCH cluster adds the region with the g2 key.
     cluster["add_regions"] = {ADDED: 3}
     set_cluster(stack, cluster)
-    assert previewed(stack) == {"to create": 5, "to update": 1, "unchanged": 9}
+    assert counts(previewed(stack)) == {"to create": 5, "to update": 1, "unchanged": 9}
     mark = Marks(stack)
     assert counts(stack.up().check()) == {"created": 5, "updated": 1, "unchanged": 9}
     added_g1, added_g2 = crypto_key(ADDED), crypto_key(ADDED, 2)
@@ -154,7 +155,7 @@ def test_a_gcp_stack_is_rotated_rewrapped_extended_cut_off_revoked_and_destroyed
     # new_region_nodes, with no call anywhere.
     del cluster["add_regions"]
     set_cluster(stack, cluster)
-    assert previewed(stack) == {"to update": 1, "unchanged": 14}
+    assert counts(previewed(stack)) == {"to update": 1, "unchanged": 14}
     mark = Marks(stack)
     assert counts(stack.up().check()) == {"updated": 1, "unchanged": 14}
     assert mark.since() == Writes([], [], [])
@@ -163,7 +164,9 @@ def test_a_gcp_stack_is_rotated_rewrapped_extended_cut_off_revoked_and_destroyed
     # keys, key rings and grants stay.
     cluster["gcp"] = {"cut_key_access": True}
     set_cluster(stack, cluster)
-    assert previewed(stack) == {"to update": 1, "unchanged": 14}
+    preview = previewed(stack)
+    assert counts(preview) == {"to update": 1, "unchanged": 14}
+    assert re.search(r"~ disabled\s*:\s*false => true", preview.stdout), preview.stdout[-3000:]
     mark = Marks(stack)
     assert counts(stack.up().check()) == {"updated": 1, "unchanged": 14}
     assert mark.since() == Writes([("gcp", "iam:serviceAccounts.disable", ACCOUNT)], [], [])
@@ -175,7 +178,9 @@ def test_a_gcp_stack_is_rotated_rewrapped_extended_cut_off_revoked_and_destroyed
     # Step 2: revoke. Only the activation changes; one PATCH cmek, then REVOKED everywhere.
     cluster["revoke"] = True
     set_cluster(stack, cluster)
-    assert previewed(stack) == {"to update": 1, "unchanged": 14}
+    preview = previewed(stack)
+    assert counts(preview) == {"to update": 1, "unchanged": 14}
+    assert re.search(r"~ revoke\s*:\s*false => true", preview.stdout), preview.stdout[-3000:]
     mark = Marks(stack)
     assert counts(stack.up().check()) == {"updated": 1, "unchanged": 14}
     assert mark.since() == Writes([], [], [("PATCH", CMEK_PATH)])
@@ -189,7 +194,10 @@ def test_a_gcp_stack_is_rotated_rewrapped_extended_cut_off_revoked_and_destroyed
     # four crypto keys with their versions enabled, every grant), no call anywhere.
     before = backends.gcp().objects
     mark = Marks(stack)
-    assert counts(stack.destroy().check()) == {"deleted": 15}
+    destroyed = stack.destroy().check()
+    assert counts(destroyed) == {"deleted": 15}
+    assert f"CMEK stays revoked on cluster {CLUSTER} (status REVOKED)" in destroyed.stdout
+    assert "CMEK stays enabled" not in destroyed.stdout
     assert mark.since() == Writes([], [], [])
     after = backends.gcp()
     assert after.objects == before
