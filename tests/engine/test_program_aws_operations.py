@@ -204,6 +204,26 @@ def test_an_aws_stack_is_rewrapped_extended_cut_off_revoked_and_destroyed_with_i
         PRIMARY: "REVOKED", ADDED: "REVOKED"}
     assert stack.outputs()[NAME]["status"] == "REVOKED"
 
+    # Once revoked, an up and a refresh with nothing changed change nothing and call nothing.
+    mark = Marks(stack)
+    assert counts(stack.up().check()) == {"unchanged": 8}
+    assert counts(stack.workspace.run("refresh", "--yes", "--skip-preview").check()) == {"unchanged": 8}
+    assert mark.since() == Writes([], [], [])
+
+    # Recover, step 1: cut_key_access back to false gives the role its statement again in both
+    # key policies; the activation does not change (revoke stays true), CMEK stays REVOKED.
+    cluster["aws"]["cut_key_access"] = False
+    set_cluster(stack, cluster)
+    assert counts(previewed(stack)) == {"to update": 2, "unchanged": 6}
+    mark = Marks(stack)
+    assert counts(stack.up().check()) == {"updated": 2, "unchanged": 6}
+    writes = mark.since()
+    assert sorted(writes.moto) == ["PutKeyPolicy", "PutKeyPolicy"] and writes.simulator == []
+    for region in (PRIMARY, ADDED):
+        [statement] = role_statements(key_policy(stack, region, key_id), role["Arn"])
+        assert set(statement["Action"]) == SEED_ACTIONS
+    assert simulator.cmek(CLUSTER)["status"] == "REVOKED"
+
     # Destroy after the revoke: the key, its replica and the role are retained (not scheduled for
     # deletion), the two aliases go, and the simulator is not called (CMEK stays REVOKED).
     mark = Marks(stack)
