@@ -190,8 +190,25 @@ def test_a_gcp_stack_is_rotated_rewrapped_extended_cut_off_revoked_and_destroyed
         REGION: "REVOKED", ADDED: "REVOKED"}
     assert stack.outputs()[NAME]["status"] == "REVOKED"
 
-    # Destroy after the revoke: everything is retained (the disabled account, both key rings, the
-    # four crypto keys with their versions enabled, every grant), no call anywhere.
+    # Once revoked, an up and a refresh with nothing changed change nothing and call nothing.
+    mark = Marks(stack)
+    assert counts(stack.up().check()) == {"unchanged": 15}
+    assert counts(stack.workspace.run("refresh", "--yes", "--skip-preview").check()) == {"unchanged": 15}
+    assert mark.since() == Writes([], [], [])
+
+    # Recover, step 1: cut_key_access back to false enables the service account again; the
+    # activation does not change (revoke stays true), CMEK stays REVOKED.
+    cluster["gcp"] = {"cut_key_access": False}
+    set_cluster(stack, cluster)
+    assert counts(previewed(stack)) == {"to update": 1, "unchanged": 14}
+    mark = Marks(stack)
+    assert counts(stack.up().check()) == {"updated": 1, "unchanged": 14}
+    assert mark.since() == Writes([("gcp", "iam:serviceAccounts.enable", ACCOUNT)], [], [])
+    assert backends.gcp().objects[ACCOUNT]["disabled"] is False
+    assert simulator.cmek(CLUSTER)["status"] == "REVOKED"
+
+    # Destroy after the revoke: everything is retained (the account, both key rings, the four
+    # crypto keys with their versions enabled, every grant), no call anywhere.
     before = backends.gcp().objects
     mark = Marks(stack)
     destroyed = stack.destroy().check()
@@ -201,7 +218,7 @@ def test_a_gcp_stack_is_rotated_rewrapped_extended_cut_off_revoked_and_destroyed
     assert mark.since() == Writes([], [], [])
     after = backends.gcp()
     assert after.objects == before
-    assert after.objects[ACCOUNT]["disabled"] is True
+    assert after.objects[ACCOUNT]["email"] == email
     for key in (crypto_key(REGION), g2, added_g1, added_g2):
         assert [v["state"] for v in after.objects[key]["versions"]] == ["ENABLED"]
         assert after.bindings(key) == {ENCRYPTER: [member]}
