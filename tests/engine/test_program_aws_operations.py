@@ -4,10 +4,11 @@ One stack's life on the simulator's one-region AWS cluster (``seeds.AWS_SINGLE``
 the multi-region key's primary set explicitly, as the *Add a region* runbook asks), in the
 runbooks' order: an in-place rotation (``rotation_trigger``), adding a region (``add_regions``),
 then dropping ``add_regions`` once the cluster has it, the revoke runbook (``aws.cut_key_access``
-first, then ``revoke``), and ``destroy`` after the revoke. Each step is previewed first (the
-preview's counts, and no mutating call anywhere), then applied; each asserts the CLI's summary,
-what moto holds, the simulator's CMEK state and the exact mutating calls of the stand-ins, moto
-and the simulator.
+first, then ``revoke``), a no-op ``up`` and ``refresh`` once revoked, the recover runbook's
+step 1 (``cut_key_access`` back to ``false``), and ``destroy`` after the revoke. Each step is
+previewed first (the preview's counts, and no mutating call anywhere), then applied; each asserts
+the CLI's summary, what moto holds, the simulator's CMEK state and the exact mutating calls of the
+stand-ins, moto and the simulator.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 One stack's life on the simulator's one-region GCP cluster (``seeds.GCP_SINGLE``, ``us-east1``),
 in the runbooks' order: a rotation to key generation 2, an in-place rotation
 (``rotation_trigger``), adding a region (``add_regions``), then dropping ``add_regions`` once the
-cluster has it, the revoke runbook (``gcp.cut_key_access`` first, then ``revoke``), and
-``destroy`` after the revoke. Each step is previewed first (the preview's counts, and no mutating
-call anywhere), then applied; each asserts the CLI's summary, what the GCP store holds, the
-simulator's CMEK state and the exact mutating calls of the stand-ins and the simulator.
+cluster has it, the revoke runbook (``gcp.cut_key_access`` first, then ``revoke``), a no-op
+``up`` and ``refresh`` once revoked, the recover runbook's step 1 (``cut_key_access`` back to
+``false``), and ``destroy`` after the revoke. Each step is previewed first (the preview's counts,
+and no mutating call anywhere), then applied; each asserts the CLI's summary, what the GCP store
+holds, the simulator's CMEK state and the exact mutating calls of the stand-ins and the simulator.
 """
 
 from __future__ import annotations
