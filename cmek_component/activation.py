@@ -260,8 +260,16 @@ class CmekActivationProvider(pulumi.dynamic.ResourceProvider):
         return ReadResult(id_, {**live, **live_outputs(cmek)}, live)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """No API call (the API cannot disable CMEK, and a revoke is never implied): a warning."""
+        """No API call (the API cannot disable CMEK, and a revoke is never implied): a warning,
+        which says what stays: CMEK enabled, or revoked after a revoke."""
         cluster_id = props.get("cluster_id") or id_
+        if props.get("revoke") is True or props.get("status") in ("REVOKING", "REVOKED"):
+            _runtime.warn(
+                f"CmekActivation: CMEK stays revoked on cluster {cluster_id} (status {props.get('status')}): "
+                "nothing was changed. Keep its keys and the identity: only CockroachDB support can re-enable "
+                "CMEK, and the cluster needs the same keys and access again then."
+            )
+            return
         _runtime.warn(
             f"CmekActivation: CMEK stays enabled on cluster {cluster_id}: the CockroachDB Cloud API cannot "
             "disable it, so nothing was changed. Keep its keys and permissions in place; the cluster "

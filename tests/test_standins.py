@@ -132,3 +132,28 @@ def test_a_service_account_created_disabled_is_enabled_until_the_next_update(
     assert diff.changes and diff.diffs == ["disabled"] and diff.replaces == []
     with pytest.raises(RehearsalError, match="Error 409: ALREADY_EXISTS"):
         asyncio.run(GcpStandin().create(CreateRequest(urn, inputs, 60, False)))
+
+
+def test_a_service_account_is_disabled_and_enabled_by_their_own_calls_and_patched_only_for_its_names(
+    tmp_path: Path,
+) -> None:
+    """As the real provider (``resourceGoogleServiceAccountUpdate``): ``disabled`` changes with
+    ``serviceAccounts.disable`` / ``enable``, ``patch`` only for ``description`` / ``displayName``."""
+    from cmek_component.rehearsal.standins.gcp_store import ACCOUNT, GcpStore
+
+    store = GcpStore(tmp_path / "gcp-store.json")
+    inputs = {"accountId": "crdb-cmek-ledger", "project": "customer-kms-project", "displayName": "ledger"}
+    name = store.create(ACCOUNT, "sa", inputs).id
+    store.calls.clear()
+
+    disabled = store.update(ACCOUNT, name, inputs, {**inputs, "disabled": True}, ["disabled"])
+    assert disabled.outputs["disabled"] is True and store.objects[name]["disabled"] is True
+    assert [(c.operation, c.mutating) for c in store.calls] == [
+        ("iam:serviceAccounts.get", False), ("iam:serviceAccounts.disable", True)]
+    store.calls.clear()
+
+    renamed = {**inputs, "disabled": False, "displayName": "ledger (restored)"}
+    enabled = store.update(ACCOUNT, name, {**inputs, "disabled": True}, renamed, ["disabled", "displayName"])
+    assert enabled.outputs["disabled"] is False and store.objects[name]["displayName"] == "ledger (restored)"
+    assert [c.operation for c in store.calls if c.mutating] == ["iam:serviceAccounts.enable", "iam:serviceAccounts.patch"]
+    assert store.calls[-1].body == {"updateMask": ["displayName"], "displayName": "ledger (restored)"}

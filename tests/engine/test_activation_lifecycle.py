@@ -138,8 +138,10 @@ def test_revoke_then_destroy_leaves_cmek_as_it_was_and_says_so(engine_stack: Eng
     assert sim.cmek(seeds.AWS_SINGLE)["status"] == "REVOKED"
     # The warning stands under the activation it concerns, not under the stack.
     diagnostics = destroyed.diagnostics()
-    assert "CMEK stays enabled on cluster" in diagnostics["pulumi-python:dynamic/cockroach:CmekActivation (single)"]
-    assert not any("CMEK stays enabled" in text for heading, text in diagnostics.items() if "Stack" in heading)
+    warning = diagnostics["pulumi-python:dynamic/cockroach:CmekActivation (single)"]
+    assert f"CMEK stays revoked on cluster {seeds.AWS_SINGLE} (status REVOKED)" in warning
+    assert "CMEK stays enabled" not in destroyed.stdout
+    assert not any("CMEK stays revoked" in text for heading, text in diagnostics.items() if "Stack" in heading)
 
 
 def test_progress_lines_stand_under_the_activation(tmp_path: Path, pulumi_cli: Path) -> None:

@@ -170,12 +170,7 @@ class GcpStore:
                changed: list[str]) -> Applied:
         where = id_
         if typ == ACCOUNT:
-            account = self.objects[id_]
-            for key in ("displayName", "description", "disabled"):
-                if key in changed:
-                    account[key] = inputs.get(key)
-            self._call("iam:serviceAccounts.patch", id_, body={k: inputs.get(k) for k in changed})
-            return Applied(id_, self._account_outputs(inputs, account))
+            return self._update_account(id_, inputs, changed)
         if typ == CRYPTO_KEY:
             crypto_key = self.objects[id_]
             if "rotationPeriod" in changed:
@@ -287,6 +282,25 @@ class GcpStore:
                    "bindings": {}}
         self.objects[name] = account
         return Applied(name, self._account_outputs(inputs, account))
+
+    def _update_account(self, id_: str, inputs: Mapping[str, Any], changed: list[str]) -> Applied:
+        """The real provider's update (``resourceGoogleServiceAccountUpdate``): ``get``, then
+        ``disable`` or ``enable`` when ``disabled`` changed, and ``patch`` (update mask
+        ``description``, ``display_name``) only when one of those two changed."""
+        self._call("iam:serviceAccounts.get", id_, mutating=False)
+        account = self.objects.get(id_)
+        if account is None:
+            raise RehearsalError(f"{id_}: Error retrieving service account: NOT_FOUND")
+        if "disabled" in changed:
+            disabled = bool(inputs.get("disabled"))
+            self._call("iam:serviceAccounts.disable" if disabled else "iam:serviceAccounts.enable", id_)
+            account["disabled"] = disabled
+        mask = [key for key in ("description", "displayName") if key in changed]
+        if mask:
+            for key in mask:
+                account[key] = inputs.get(key)
+            self._call("iam:serviceAccounts.patch", id_, body={"updateMask": mask, **{k: inputs.get(k) for k in mask}})
+        return Applied(id_, self._account_outputs(inputs, account))
 
     def _check_binding(self, where: str, inputs: Mapping[str, Any]) -> None:
         role = inputs.get("role")
