@@ -463,16 +463,18 @@ class ClusterCmek(pulumi.ComponentResource):
             declared = aws_keys.declare_plan(name, self, aws_plan, facts, args)
             if args.get("revoke") and not aws_plan.cut_key_access:
                 pulumi.log.warn(
-                    "revoke: the runbook cuts CockroachDB Cloud's KMS access first (aws.cut_key_access: true, "
-                    "or your own key policies for byo_keys), then revokes",
+                    "revoke: CockroachDB Cloud still has KMS access (aws.cut_key_access is false). Before a "
+                    "revoke, the runbook cuts it first (aws.cut_key_access: true, or your own key policies "
+                    "for byo_keys); after one, restoring it is step 1 of the recovery",
                     resource=self,
                 )
         else:
             declared = gcp_keys.declare_plan(name, self, gcp_plan, facts, args)
             if args.get("revoke") and not gcp_plan.cut_key_access:
                 pulumi.log.warn(
-                    "revoke: the runbook cuts CockroachDB Cloud's KMS access first (gcp.cut_key_access: true "
-                    "disables the service account), then revokes",
+                    "revoke: CockroachDB Cloud still has KMS access (gcp.cut_key_access is false). Before a "
+                    "revoke, the runbook cuts it first (gcp.cut_key_access: true disables the service "
+                    "account); after one, restoring it is step 1 of the recovery",
                     resource=self,
                 )
 
