@@ -39,6 +39,9 @@ LOCAL_STACK_FILE = REPO / "stacks" / "Pulumi.local.yaml"
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 ACTIVATIONS_PROGRAM = PROGRAMS / "activations.py"
 HAND_PROGRAM = PROGRAMS / "hand_aws.py"
+RECORDED_MAIN = PROGRAMS / "recorded_main.py"
+PROGRAM_CPU_FILE = "program-cpu.txt"
+"""In a workspace's state directory: one line per program run, its CPU seconds (``RECORDED_MAIN``)."""
 
 BYTECODE_ENV = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(PYCACHE)}
 """Bytecode caching on for every process the CLI starts (program, plugins), as on a user's
@@ -95,8 +98,9 @@ def start_simulator(directory: Path, *flags: str) -> Iterator[RunningSimulator]:
 
 def write_project(directory: Path, program: Path, name: str, stack_config: Mapping[str, Any] | None = None,
                   stack: str = "local") -> None:
-    """A Python project running ``program`` (copied as ``__main__.py``) under this checkout's
-    venv, with ``stack_config`` as ``stacks/Pulumi.<stack>.yaml`` (the repository's layout)."""
+    """A Python project running ``program`` (copied as ``program.py``, run by
+    ``programs/recorded_main.py`` as ``__main__.py``) under this checkout's venv, with
+    ``stack_config`` as ``stacks/Pulumi.<stack>.yaml`` (the repository's layout)."""
     (directory / "stacks").mkdir(parents=True, exist_ok=True)
     (directory / "Pulumi.yaml").write_text(
         f"name: {name}\n"
@@ -107,7 +111,8 @@ def write_project(directory: Path, program: Path, name: str, stack_config: Mappi
         f"    virtualenv: {REPO / 'venv'}\n"
         "stackConfigDir: stacks\n"
     )
-    shutil.copy(program, directory / "__main__.py")
+    shutil.copy(program, directory / "program.py")
+    shutil.copy(RECORDED_MAIN, directory / "__main__.py")
     if stack_config is not None:
         (directory / "stacks" / f"Pulumi.{stack}.yaml").write_text(
             yaml.safe_dump({"config": dict(stack_config)}, sort_keys=False)
@@ -122,7 +127,7 @@ def program_workspace(directory: Path, cli: Path, simulator: RunningSimulator, b
     and :data:`API_KEY` (a secret)."""
     project = directory / "project"
     write_project(project, program, name, stack_config, stack)
-    env = dict(BYTECODE_ENV)
+    env = dict(BYTECODE_ENV, BENCH_PROGRAM_CPU_FILE=str(directory / "state" / PROGRAM_CPU_FILE))
     if backends is not None:
         env.update(backends.env())
     workspace = Workspace(project, directory / "state", stack=stack, cli=cli, env=env)
@@ -165,20 +170,29 @@ class TimedRun:
 
     wall_seconds: float
     cpu_seconds: float
+    program_cpu_seconds: float
+    """CPU time of the program's own process (0.0 when the command ran no program)."""
     result: CliResult
+
+
+def _program_cpu_lines(workspace: Workspace) -> list[float]:
+    recorded = workspace.state_dir / PROGRAM_CPU_FILE
+    return [float(line) for line in recorded.read_text().split()] if recorded.exists() else []
 
 
 def timed(workspace: Workspace, *args: str, timeout: float = 900.0) -> TimedRun:
     """Runs ``pulumi <args>`` and measures it. CPU time is the ``RUSAGE_CHILDREN`` difference:
     the CLI and every descendant it waited for (language host, program, provider plugins); the
-    simulator and moto, started earlier and still running, are not in it."""
+    simulator and moto, started earlier and still running, are not in it. The program's own CPU
+    time is what ``programs/recorded_main.py`` recorded during the command."""
+    programs_before = len(_program_cpu_lines(workspace))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = workspace.run(*args, timeout=timeout)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return TimedRun(wall, cpu, result)
+    return TimedRun(wall, cpu, sum(_program_cpu_lines(workspace)[programs_before:]), result)
 
 
 def load_average() -> str:
