@@ -4,7 +4,7 @@
         [--cli-up-repeats 2] [--growth-repeats 2]
 
 Order: program cost, scale, activation, fleet, the component's overhead through the real CLI,
-growth of a real preview (about 10 minutes on 2 cores; ``--quick`` uses fewer repeats, 20 fleet
+growth of a real preview (about 12 minutes on 2 cores; ``--quick`` uses fewer repeats, 20 fleet
 clusters and counts up to 25, for trying the scripts out, not for the record).
 ``results.md`` gets the date, the core count (``nproc``), the Python version, the load average
 before the run, a summary of the targets and each benchmark's tables. Unless ``--no-readme``,
