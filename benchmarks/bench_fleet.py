@@ -4,12 +4,11 @@
 
 The standalone simulator (``python -m cmek_component.simulator --fleet-clusters N
 --rate-limit-per-second 10``: its token bucket answers 429 + Retry-After beyond 10 requests per
-second per key, on the real clock) and one stack of the engine tests' program
-(``tests/engine/activation_program``) declaring one ``CmekActivation`` per fleet cluster (one
-region each, its own role). One ``pulumi up --parallel <N+8>`` of the real CLI
-(``scripts/pulumi-cli.sh``) runs them all in the real dynamic-provider host, whose activations
-share the client's per-key rate limiter. The run is abandoned after 900 s, so the script always
-stops by itself.
+second per key, on the real clock) and one stack of ``programs/activations.py`` declaring one
+``CmekActivation`` per fleet cluster (one region each, its own role). One ``pulumi up
+--parallel <N+8>`` of the real CLI (``scripts/pulumi-cli.sh``, through ``engine_support``) runs
+them all in the real dynamic-provider host, whose activations share the client's per-key rate
+limiter. The run is abandoned after 900 s, so the script always stops by itself.
 
 Reported: failed activations (CLI exit status and each cluster's CMEK status), rate-limit errors
 shown to the user (CLI output mentioning a rate limit), 429 answers the simulator gave, total
@@ -22,19 +21,24 @@ needed at 10 per second. Targets: zero failures, zero rate-limit errors shown, n
 from __future__ import annotations
 
 import argparse
+import json
 import re
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from measure import ROOT, table, verdict
+from engine_support import (
+    ACTIVATIONS_PROGRAM,
+    fleet_activation,
+    program_workspace,
+    set_activations,
+    start_simulator,
+)
+from measure import table, verdict
 
-sys.path.insert(0, str(ROOT))
 from cmek_component.pulumi_cli.workspace import cli_dir
-from tests.engine.conftest import fleet_activation, make_stack, start_simulator
 
 LIMIT_PER_SECOND = 10
 WAIT_TIMEOUT_SECONDS = 600
@@ -102,21 +106,18 @@ def run(clusters: int = 100, enable_seconds: float = 3.0) -> FleetRun:
         Path(tmp), "--fleet-clusters", str(clusters), "--enable-seconds", f"{enable_seconds:g}",
         "--rate-limit-per-second", str(LIMIT_PER_SECOND),
     ) as sim:
-        stack = make_stack(Path(tmp), cli, sim)
-        stack.set_activations(
-            [fleet_activation(i, wait_timeout_seconds=WAIT_TIMEOUT_SECONDS) for i in range(clusters)]
-        )
+        workspace = program_workspace(Path(tmp), cli, sim, None, ACTIVATIONS_PROGRAM, {}, name="cmek-fleet")
+        activations = [fleet_activation(i, wait_timeout_seconds=WAIT_TIMEOUT_SECONDS) for i in range(clusters)]
+        set_activations(workspace, activations)
         started = time.monotonic()
-        result = stack.workspace.run(
+        result = workspace.run(
             "up", "--yes", "--skip-preview", "--parallel", str(clusters + 8), timeout=RUN_DEADLINE_SECONDS
         )
         wall = time.monotonic() - started
         records = sim.recorded()
-        outputs = stack.outputs() if result.returncode == 0 else {}
-        outcomes = [
-            Outcome(a["cluster_id"], status=outputs.get(f"{a['name']}_status")) for a in stack.activations
-        ]
-        version = stack.workspace.run("version").stdout.strip()
+        outputs = json.loads(workspace.run("stack", "output", "--json").check().stdout) if result.returncode == 0 else {}
+        outcomes = [Outcome(a["cluster_id"], status=outputs.get(f"{a['name']}_status")) for a in activations]
+        version = workspace.run("version").stdout.strip()
     arrivals = [_epoch(r["at"]) for r in records]
     busiest, window_start = max_in_window(arrivals)
     by_method: dict[str, int] = {}

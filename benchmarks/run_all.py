@@ -1,9 +1,11 @@
 """Runs every benchmark once and writes ``benchmarks/results.md``.
 
-    venv/bin/python benchmarks/run_all.py [--quick] [--no-readme]
+    venv/bin/python benchmarks/run_all.py [--quick] [--no-readme] [--cli-repeats 4]
+        [--cli-up-repeats 2] [--growth-repeats 2]
 
-Order: program cost, scale, activation, fleet (about 5 minutes on 2 cores; ``--quick`` uses
-fewer repeats and 20 fleet clusters, for trying the scripts out, not for the record).
+Order: program cost, scale, activation, fleet, the component's overhead through the real CLI,
+growth of a real preview (about 12 minutes on 2 cores; ``--quick`` uses fewer repeats, 20 fleet
+clusters and counts up to 25, for trying the scripts out, not for the record).
 ``results.md`` gets the date, the core count (``nproc``), the Python version, the load average
 before the run, a summary of the targets and each benchmark's tables. Unless ``--no-readme``,
 the same summary and tables replace the part of ``benchmarks/README.md`` between the
@@ -17,6 +19,8 @@ import time
 from pathlib import Path
 
 import bench_activation
+import bench_cli_growth
+import bench_cli_overhead
 import bench_fleet
 import bench_program
 import bench_scale
@@ -33,6 +37,8 @@ def summary(
     scale: list[bench_scale.ScaleResult],
     activation: bench_activation.ActivationResult,
     fleet: bench_fleet.FleetRun,
+    overhead: bench_cli_overhead.OverheadResult,
+    growth: bench_cli_growth.GrowthResult,
 ) -> str:
     rows: list[list[object]] = []
     for cost in program:
@@ -77,6 +83,23 @@ def summary(
         f"max {fleet.max_in_one_second} in any 1 s window; {fleet.requests} requests in {fleet.wall_seconds:.1f} s",
         verdict(fleet.max_in_one_second <= bench_fleet.LIMIT_PER_SECOND),
     ])
+    for command in ("preview", "up"):
+        component, hand = overhead.series["component", command], overhead.series["hand", command]
+        if not component.runs:
+            continue
+        rows.append([
+            f"5. real `pulumi {command}`, component / by hand <= {bench_cli_overhead.TARGET_RATIO} (1 AWS cluster, 3 regions)",
+            f"{overhead.ratio(command):.2f}x (CPU {overhead.ratio(command, 'cpu'):.2f}x); "
+            f"{component.wall:.2f} s vs {hand.wall:.2f} s, {len(component.runs)} runs each",
+            verdict(overhead.met(command)),
+        ])
+    rows.append([
+        f"6. real `pulumi preview` grows linearly, 1-{growth.largest} AWS clusters",
+        f"slope {growth.fit('wall')[0] * 1000:.0f} ms/cluster wall, {growth.fit('cpu')[0] * 1000:.0f} CPU; "
+        f"marginal ratio {growth.marginal_ratio('wall'):.2f} wall, {growth.marginal_ratio('cpu'):.2f} CPU "
+        f"(linear: {growth.linear_marginal:.2f})",
+        verdict(growth.time_linear),
+    ])
     return table(["target", "measured", "verdict"], rows)
 
 
@@ -84,6 +107,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run every benchmark and record the results.")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 20 fleet clusters (not for the record)")
     parser.add_argument("--no-readme", action="store_true", help="write results.md only")
+    parser.add_argument("--cli-repeats", type=int, help="real-CLI previews of each program (default 4, --quick 2)")
+    parser.add_argument("--cli-up-repeats", type=int, help="real-CLI ups of each program (default 2, --quick 1)")
+    parser.add_argument("--growth-repeats", type=int, help="real-CLI previews per cluster count (default 2, --quick 1)")
     args = parser.parse_args()
     facts = machine()
     started = time.perf_counter()
@@ -101,6 +127,18 @@ def main() -> None:
     fleet = bench_fleet.run(clusters=20 if args.quick else 100)
     sections.append(bench_fleet.report(fleet))
     print(sections[-1], "\n", flush=True)
+    overhead = bench_cli_overhead.run(
+        repeats=_given(args.cli_repeats, 2 if args.quick else 4),
+        up_repeats=_given(args.cli_up_repeats, 1 if args.quick else 2),
+    )
+    sections.append(bench_cli_overhead.report(overhead))
+    print(sections[-1], "\n", flush=True)
+    growth = bench_cli_growth.run(
+        counts=(1, 10, 25) if args.quick else bench_cli_growth.COUNTS,
+        repeats=_given(args.growth_repeats, 1 if args.quick else 2),
+    )
+    sections.append(bench_cli_growth.report(growth))
+    print(sections[-1], "\n", flush=True)
 
     header = (
         f"Run of {facts['date']} on {facts['cores']} cores (`nproc`), Python {facts['python']}, "
@@ -109,13 +147,17 @@ def main() -> None:
         + (" (--quick: not for the record)" if args.quick else "")
         + "."
     )
-    body = "\n\n".join([header, "### Targets", summary(program, scale, activation, fleet), *sections])
+    body = "\n\n".join([header, "### Targets", summary(program, scale, activation, fleet, overhead, growth), *sections])
     RESULTS.write_text("# Benchmark results\n\nWritten by `venv/bin/python benchmarks/run_all.py`.\n\n" + body + "\n")
     print(f"wrote {RESULTS}")
     if not args.no_readme:
         replace_readme_section(README, body)
         # The project README carries the date, the machine and the targets table.
-        replace_readme_section(PROJECT_README, "\n\n".join([header, summary(program, scale, activation, fleet)]))
+        replace_readme_section(PROJECT_README, "\n\n".join([header, summary(program, scale, activation, fleet, overhead, growth)]))
+
+
+def _given(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 def replace_readme_section(readme: Path, body: str) -> None:
