@@ -10,7 +10,8 @@ What it does, as the Pulumi language host would for ``pulumi preview``:
 
 - builds the stack configuration in memory (``cmek:clusters`` with ``--clusters`` entries, each
   with ``cloud``, ``regions``, ``account_id`` and, on AWS, ``organization_id`` given, so the
-  program makes no Cloud API call; a Cloud API client factory that raises guarantees it);
+  program reads no cluster fact from the Cloud API; a reader that raises on one guarantees it,
+  and answers the GET cmek of a cluster new to the stack at once);
 - installs ``pulumi.runtime.set_mocks`` (preview mode) with mocks that answer every resource
   with plausible ids, ARNs and e-mails and answer ``aws.get_caller_identity``;
 - runs ``__main__.py`` with ``runpy`` and waits until every registration has been answered;
@@ -144,10 +145,21 @@ def run_program(cloud: str, clusters: int, regions: int, *, empty: bool = False)
             return
         from cmek_component import component
 
-        def no_cloud_api() -> Any:
-            raise RuntimeError("the program asked for a Cloud API client; the benchmark gives every cluster fact")
+        class FactsGiven:
+            """The benchmark gives every cluster fact: reading one fails the run. Under mocks the
+            state is empty, so every cluster is new to the stack and the program asks whether
+            its CMEK is already on (one ``GET cmek`` each): answered at once, "never enabled"."""
 
-        component.default_client_factory = no_cloud_api
+            def get_cluster(self, cluster_id: str) -> Any:
+                raise RuntimeError("the program read a cluster; the benchmark gives every cluster fact")
+
+            def get_organization(self) -> Any:
+                raise RuntimeError("the program read the organization; the benchmark gives every cluster fact")
+
+            def get_cmek(self, cluster_id: str) -> None:
+                return None
+
+        component.default_client_factory = FactsGiven
         runpy.run_path(str(PROGRAM), run_name="__main__")
 
     program()

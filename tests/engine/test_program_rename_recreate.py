@@ -65,15 +65,14 @@ def test_a_renamed_cluster_keeps_its_role_and_keys_under_the_new_name(
 
         stack.edit_config(renamed(stack.config(), "payments"))
         preview = stack.preview("--diff").check()
-        assert "to create" not in counts(preview) and "to delete" not in counts(preview), preview.stdout
-        assert "to replace" not in counts(preview), preview.stdout
+        assert counts(preview) == {"unchanged": 10}, preview.stdout  # moved, not created or replaced
         assert stack.writes() == before
 
         moved = stack.up().check()
-        assert set(counts(moved)) <= {"unchanged", "updated"}, moved.stdout
+        assert counts(moved) == {"unchanged": 10}, moved.stdout
         assert stack.writes() == before, "a rename made a mutating call"
         assert kms_keys(stack) == keys and role_names(stack) == roles
-        assert all(":payments" in urn or "-activation" not in urn for urn in urns(stack))
+        assert sum("::payments" in urn for urn in urns(stack)) == 9  # the component and its 8 children
         assert not any("cluster-b23eaee4" in urn for urn in urns(stack))
         outputs = stack.outputs()
         assert "cluster-b23eaee4" not in outputs and outputs["payments"]["status"] == "ENABLED"
@@ -130,3 +129,25 @@ def test_destroy_then_up_is_refused_before_anything_is_created_and_restoring_the
         assert len(simulator.mutating()) == before[2], "restoring the stack wrote to the Cloud API"
         assert simulator.current_keys(CLUSTER) == live
         assert stack.up().check().summary() == {"unchanged": 10}
+
+
+def test_a_renamed_gcp_cluster_keeps_its_service_account_and_keys(
+    tmp_path: Path, pulumi_cli: Path, simulator: RunningSimulator
+) -> None:
+    config = {"gcp:project": "customer-kms-project",
+              "cmek:clusters": [{"cluster_id": seeds.GCP_SINGLE, "name": "ledger"}]}
+    with standin_backends(tmp_path / "standins") as backends:
+        stack = make_program_stack(tmp_path, pulumi_cli, simulator, backends, config)
+        assert stack.up().check().summary() == {"created": 8}
+        held = sorted(backends.gcp().objects)
+        before = stack.writes()
+
+        stack.edit_config(renamed(stack.config(), "books"))
+        preview = stack.preview("--diff").check()
+        assert counts(preview) == {"unchanged": 8}, preview.stdout
+        moved = stack.up().check()
+        assert counts(moved) == {"unchanged": 8}, moved.stdout
+        assert stack.writes() == before, "a rename made a mutating call"
+        assert sorted(backends.gcp().objects) == held
+        assert not any("::ledger" in urn for urn in urns(stack))
+        assert stack.outputs()["books"]["status"] == "ENABLED"
