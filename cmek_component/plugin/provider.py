@@ -48,16 +48,10 @@ from pulumi.provider.experimental.provider import (
 
 from cmek_component import activation_operations as operations
 from cmek_component.activation_inputs import OUTPUT_NAMES, ActivationError
-from cmek_component.rehearsal.standins.values import (
-    UNKNOWN,
-    Unknown,
-    contains_unknown,
-    plain_map,
-    property_map,
-)
 
 from .construct import construct_cluster_cmek
 from .schema import ACTIVATION_TOKEN, COMPONENT_TOKEN, PACKAGE, schema_json
+from .values import UNKNOWN, Unknown, contains_unknown, plain_map, property_map
 
 
 def _is_unknown(value: object) -> bool:
