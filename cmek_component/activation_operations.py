@@ -125,6 +125,8 @@ class CallContext:
     api_key: str | None = None
     api_url: str | None = None
     missing_hint: str = ""
+    key_setting: str = "cockroach:apiKey"
+    """The setting errors tell the user to set (the plugin's is ``cockroach-cmek:apiKey``)."""
     info: Callable[[str], None] | None = None
     """Where progress lines go (default: the runtime's)."""
     warn: Callable[[str], None] | None = None
@@ -233,7 +235,8 @@ def _call(context: CallContext, operation: Callable[[ActivationRunner], Any], in
     from cmek_component.waiting import Waiter
 
     if not (context.api_key or os.environ.get(API_KEY_ENV)):
-        raise ActivationError(f"cluster {inputs.cluster_id}: {MISSING_KEY_MESSAGE}{context.missing_hint}")
+        missing = MISSING_KEY_MESSAGE.replace("cockroach:apiKey", context.key_setting)
+        raise ActivationError(f"cluster {inputs.cluster_id}: {missing}{context.missing_hint}")
     runtime = _runtime
     info = context.info or runtime.info
     warn = context.warn or runtime.warn
@@ -243,4 +246,5 @@ def _call(context: CallContext, operation: Callable[[ActivationRunner], Any], in
     try:
         return operation(runner)
     except CloudApiError as exc:
-        raise ActivationError(f"cluster {inputs.cluster_id}: {exc}{api_key_hint(exc)}") from None
+        hint = api_key_hint(exc).replace("cockroach:apiKey", context.key_setting)
+        raise ActivationError(f"cluster {inputs.cluster_id}: {exc}{hint}") from None

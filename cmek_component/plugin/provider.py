@@ -53,6 +53,9 @@ from .construct import construct_cluster_cmek
 from .schema import ACTIVATION_TOKEN, COMPONENT_TOKEN, PACKAGE, schema_json
 from .values import UNKNOWN, Unknown, contains_unknown, plain_map, property_map
 
+API_KEY_SETTING = f"{PACKAGE}:apiKey"
+"""The provider setting of the API key (``pulumi config set --secret cockroach-cmek:apiKey <key>``)."""
+
 
 def _is_unknown(value: object) -> bool:
     return isinstance(value, Unknown)
@@ -113,7 +116,7 @@ class CmekProvider(Provider):
                                  accept_outputs=True)
 
     def context(self, urn: str) -> operations.CallContext:
-        return operations.CallContext(api_key=self.api_key, api_url=self.api_url,
+        return operations.CallContext(api_key=self.api_key, api_url=self.api_url, key_setting=API_KEY_SETTING,
                                       info=self.log("info", urn), warn=self.log("warning", urn))
 
     # ------------------------------------------------------------------ the activation
