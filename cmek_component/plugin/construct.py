@@ -12,9 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+from pulumi.errors import InputPropertiesError
 
 from cmek_component.activation_inputs import OUTPUT_NAMES, with_defaults
-from cmek_component.component import ActivationResource, ClusterCmek
+from cmek_component.component import ActivationResource, ClusterCmek, ClusterFactsError
+from cmek_component.manifest import SpecError, SpecProblems
 
 from .schema import ACTIVATION_TOKEN, COMPONENT_TOKEN
 
@@ -70,12 +72,26 @@ async def _resolved(output: pulumi.Output[Any]) -> tuple[Any, bool, bool]:
 async def construct_cluster_cmek(
     name: str, args: Mapping[str, Any], options: pulumi.ResourceOptions, api_key: str | None, api_url: str | None
 ) -> tuple[str, dict[str, tuple[Any, bool, bool]]]:
-    """Declares the component; returns its URN and each output as (value, known, secret)."""
-    component = PluginClusterCmek(
-        name, dict(args), options,  # type: ignore[arg-type]  # validated by ClusterCmek itself
-        client_factory=_client_factory(api_key, api_url),
-        activation_factory=plugin_activation,
-    )
+    """Declares the component; returns its URN and each output as (value, known, secret).
+
+    Invalid arguments fail as the engine's "invalid inputs" error, one line per problem naming
+    its field, rule and value (as the Python library's ``SpecProblems``), without a traceback."""
+    try:
+        component = PluginClusterCmek(
+            name, dict(args), options,  # type: ignore[arg-type]  # validated by ClusterCmek itself
+            client_factory=_client_factory(api_key, api_url),
+            activation_factory=plugin_activation,
+        )
+    except SpecProblems as exc:
+        raise InputPropertiesError(
+            f"ClusterCmek {name}: invalid arguments",
+            [{"property_path": problem.field, "reason": str(problem)} for problem in exc.problems],
+        ) from None
+    except SpecError as exc:
+        raise InputPropertiesError(f"ClusterCmek {name}: invalid arguments",
+                                   [{"property_path": exc.field, "reason": str(exc)}]) from None
+    except ClusterFactsError as exc:
+        raise InputPropertiesError(f"ClusterCmek {name}: {exc}") from None
     urn = await component.urn.future()
     state = {attribute: await _resolved(getattr(component, attribute)) for attribute in OUTPUT_ATTRIBUTES}
     return str(urn), state

@@ -3,8 +3,8 @@ plugin (``provider/``), on the real CLI with the stand-in AWS provider and the s
 
 The same cluster and configuration as ``test_program_aws.py`` (the Python library through the
 stack program): the same children, the same policies, the same Cloud API calls. Create
-(ENABLED), a no-op ``up``, a rotation to key generation 2 (one ``PUT``), ``destroy`` (keys and
-role retained, no Cloud API call); the API key, a secret provider setting, in no file.
+(ENABLED), a no-op ``up`` and ``refresh``, a rotation to key generation 2 (one ``PUT``), ``destroy`` (keys and
+role retained, no Cloud API call); an invalid argument refused naming it; the API key, a secret provider setting, in no file.
 """
 
 from __future__ import annotations
@@ -77,6 +77,15 @@ def test_the_yaml_example_creates_rotates_and_destroys_like_the_python_library(
         workspace.init_stack(config={"cockroach-cmek:apiUrl": simulator.url, "aws:region": "us-east-1"},
                              secrets={"cockroach-cmek:apiKey": CANARY_KEY})
 
+        # An invalid argument: refused before anything is declared, naming field, rule and value.
+        workspace.run("config", "set", "clusterId", "B23EAEE4-E12C-4288-95DB-3E81EE22D2EA").check()
+        refused = workspace.run("preview")
+        assert refused.returncode != 0
+        assert "cluster_id: expected" in refused.output and "B23EAEE4-E12C-4288-95DB-3E81EE22D2EA" in refused.output
+        assert "Traceback" not in refused.output
+        assert simulator.mutating() == [] and backends.mutating_calls() == []
+        workspace.run("config", "rm", "clusterId").check()
+
         # Create: the stack, the component and its 8 children, as with the Python library.
         created = workspace.run("up", "--yes", "--skip-preview").check()
         assert counts(created) == {"created": 10}, created.stdout[-3000:]
@@ -108,6 +117,10 @@ def test_the_yaml_example_creates_rotates_and_destroys_like_the_python_library(
         unchanged = workspace.run("up", "--yes", "--skip-preview").check()
         assert counts(unchanged) == {"unchanged": 10}
         assert (len(backends.mutating_calls()), len(simulator.mutating())) == before
+        refreshed = workspace.run("refresh", "--yes", "--skip-preview").check()
+        assert counts(refreshed) == {"unchanged": 10}
+        assert (len(backends.mutating_calls()), len(simulator.mutating())) == before
+        assert counts(workspace.run("preview").check()) == {"unchanged": 10}  # refresh kept the inputs
 
         # Rotation to key generation 2: new keys and aliases, one PUT, the old keys kept.
         workspace.run("config", "set", "keyGeneration", "2").check()
