@@ -23,7 +23,7 @@ from cmek_component.activation_inputs import (
     ActivationError,
     IrreversibleRevoke,
 )
-from cmek_component.activation_operations import CallContext
+from cmek_component.activation_operations import CallContext, ProviderRuntime, use_runtime
 from cmek_component.args import ClusterCmekArgs
 from cmek_component.plugin.construct import OUTPUT_ATTRIBUTES
 from cmek_component.plugin.provider import CmekProvider
@@ -123,3 +123,30 @@ def test_configure_reads_the_key_and_never_shows_it() -> None:
     assert provider.api_key == "crdbk-secret-value" and provider.api_url == "http://x"
     assert "crdbk-secret-value" not in repr(provider.context(URN))
     assert repr(CallContext(api_key="crdbk-secret-value")).count("crdbk") == 0
+
+
+class _Refused(Exception):
+    pass
+
+
+def test_the_configured_key_or_else_the_environment_reaches_the_api_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str | None, str | None]] = []
+
+    def make_client(api_key: str | None, api_url: str | None, sleep: Any, clock: Any) -> Any:
+        seen.append((api_key, api_url))
+        raise _Refused
+
+    props = property_map({"cluster_id": CLUSTER, "region_specs": SPECS})
+    with use_runtime(ProviderRuntime(make_client=make_client)):
+        configured = CmekProvider()
+        args = {"apiKey": PropertyValue("crdbk-from-config", is_secret=True), "apiUrl": PropertyValue("http://api")}
+        run(configured.configure(ConfigureRequest({}, args, True, True)))
+        with pytest.raises(_Refused):
+            run(configured.create(CreateRequest(URN, props, 60.0, False)))
+        monkeypatch.setenv("COCKROACH_API_KEY", "crdbk-from-env")
+        from_env = CmekProvider()
+        run(from_env.configure(ConfigureRequest({}, {}, True, True)))
+        with pytest.raises(_Refused):
+            run(from_env.create(CreateRequest(URN, props, 60.0, False)))
+    # None: the client reads COCKROACH_API_KEY / COCKROACH_SERVER itself.
+    assert seen == [("crdbk-from-config", "http://api"), (None, None)]

@@ -18,7 +18,7 @@ from cmek_component.activation_inputs import OUTPUT_NAMES, with_defaults
 from cmek_component.component import ActivationResource, ClusterCmek, ClusterFactsError
 from cmek_component.manifest import SpecError, SpecProblems
 
-from .schema import ACTIVATION_TOKEN, COMPONENT_TOKEN
+from .schema import ACTIVATION_TOKEN, API_KEY_SETTING, COMPONENT_TOKEN
 
 OUTPUT_ATTRIBUTES = (
     "auth_principal", "key_uris", "role_arn", "key_arns", "aliases", "key_policy",
@@ -90,8 +90,9 @@ async def construct_cluster_cmek(
     except SpecError as exc:
         raise InputPropertiesError(f"ClusterCmek {name}: invalid arguments",
                                    [{"property_path": exc.field, "reason": str(exc)}]) from None
-    except ClusterFactsError as exc:
-        raise InputPropertiesError(f"ClusterCmek {name}: {exc}") from None
+    except ClusterFactsError as exc:  # the Cloud API client names the Python library's setting
+        message = str(exc).replace("cockroach:apiKey", API_KEY_SETTING)
+        raise InputPropertiesError(f"ClusterCmek {name}: {message}") from None
     urn = await component.urn.future()
     state = {attribute: await _resolved(getattr(component, attribute)) for attribute in OUTPUT_ATTRIBUTES}
     return str(urn), state

@@ -50,11 +50,8 @@ from cmek_component import activation_operations as operations
 from cmek_component.activation_inputs import OUTPUT_NAMES, ActivationError
 
 from .construct import construct_cluster_cmek
-from .schema import ACTIVATION_TOKEN, COMPONENT_TOKEN, PACKAGE, schema_json
+from .schema import ACTIVATION_TOKEN, API_KEY_SETTING, COMPONENT_TOKEN, PACKAGE, schema_json
 from .values import UNKNOWN, Unknown, contains_unknown, plain_map, property_map
-
-API_KEY_SETTING = f"{PACKAGE}:apiKey"
-"""The provider setting of the API key (``pulumi config set --secret cockroach-cmek:apiKey <key>``)."""
 
 
 def _is_unknown(value: object) -> bool:

@@ -22,6 +22,8 @@ from cmek_component import args as args_module
 PACKAGE = "cockroach-cmek"
 COMPONENT_TOKEN = f"{PACKAGE}:index:ClusterCmek"
 ACTIVATION_TOKEN = f"{PACKAGE}:index:CmekActivation"
+API_KEY_SETTING = f"{PACKAGE}:apiKey"
+"""The provider setting of the API key (``pulumi config set --secret cockroach-cmek:apiKey <key>``)."""
 SOURCE = Path(__file__).resolve().parent.parent
 
 OPTION_TYPES: dict[str, type] = {
