@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -52,6 +53,15 @@ from cmek_component.activation_inputs import OUTPUT_NAMES, ActivationError
 from .construct import construct_cluster_cmek
 from .schema import ACTIVATION_TOKEN, API_KEY_SETTING, COMPONENT_TOKEN, PACKAGE, schema_json
 from .values import UNKNOWN, Unknown, contains_unknown, plain_map, property_map
+
+WORKERS = 256
+"""Threads for the Cloud API calls: each activation holds one while it waits for ENABLED, and
+many clusters wait at once (asyncio's default pool has cores + 4 threads; see dynamic_host)."""
+_EXECUTOR = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="cmek-activation")
+
+
+async def _in_thread(function: Callable[..., Any], *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, function, *args)
 
 
 def _is_unknown(value: object) -> bool:
@@ -144,7 +154,7 @@ class CmekProvider(Provider):
         props, secret = plain_map(request.properties)
         if request.preview:
             return CreateResponse(resource_id="", properties=property_map(_planned(props), secret))
-        id_, outs = await asyncio.to_thread(operations.create, self.context(request.urn), props)
+        id_, outs = await _in_thread(operations.create, self.context(request.urn), props)
         return CreateResponse(resource_id=id_, properties=property_map(outs, secret))
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
@@ -153,13 +163,13 @@ class CmekProvider(Provider):
         news, secret = plain_map(request.news)
         if request.preview:
             return UpdateResponse(properties=property_map(_planned(news), secret))
-        outs = await asyncio.to_thread(operations.update, self.context(request.urn), olds, news)
+        outs = await _in_thread(operations.update, self.context(request.urn), olds, news)
         return UpdateResponse(properties=property_map(outs, secret))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         self._activation(request.type)
         props, secret = plain_map(request.properties)
-        found = await asyncio.to_thread(operations.read, self.context(request.urn), request.resource_id, props)
+        found = await _in_thread(operations.read, self.context(request.urn), request.resource_id, props)
         if found is None:
             return ReadResponse(resource_id="")
         outs, live = found
