@@ -84,7 +84,7 @@ def test_the_yaml_example_creates_rotates_and_destroys_like_the_python_library(
         assert "cluster_id: expected" in refused.output and "B23EAEE4-E12C-4288-95DB-3E81EE22D2EA" in refused.output
         assert "Traceback" not in refused.output
         assert simulator.mutating() == [] and backends.mutating_calls() == []
-        workspace.run("config", "rm", "clusterId").check()
+        workspace.run("config", "set", "clusterId", CLUSTER).check()
 
         # Create: the stack, the component and its 8 children, as with the Python library.
         created = workspace.run("up", "--yes", "--skip-preview").check()
