@@ -2,7 +2,8 @@
 plugin (``provider/``), on the real CLI with the stand-in AWS provider and the simulator.
 
 The same cluster and configuration as ``test_program_aws.py`` (the Python library through the
-stack program): the same children, the same policies, the same Cloud API calls. Create
+stack program): the same children, the same policies, the same Cloud API calls. A preview of
+the create (no call anywhere), create
 (ENABLED), a no-op ``up`` and ``refresh``, a rotation to key generation 2 (one ``PUT``), ``destroy`` (keys and
 role retained, no Cloud API call); an invalid argument refused naming it; the API key, a secret provider setting, in no file.
 """
@@ -85,6 +86,9 @@ def test_the_yaml_example_creates_rotates_and_destroys_like_the_python_library(
         assert "Traceback" not in refused.output
         assert simulator.mutating() == [] and backends.mutating_calls() == []
         workspace.run("config", "set", "clusterId", CLUSTER).check()
+        planned = workspace.run("preview").check()
+        assert counts(planned) == {"to create": 10}
+        assert simulator.mutating() == [] and backends.mutating_calls() == []
 
         # Create: the stack, the component and its 8 children, as with the Python library.
         created = workspace.run("up", "--yes", "--skip-preview").check()
