@@ -2,10 +2,10 @@
 plugin (``provider/``), on the real CLI with the stand-in AWS provider and the simulator.
 
 The same cluster and configuration as ``test_program_aws.py`` (the Python library through the
-stack program): the same children, the same policies, the same Cloud API calls. A preview of
-the create (no call anywhere), create
-(ENABLED), a no-op ``up`` and ``refresh``, a rotation to key generation 2 (one ``PUT``), ``destroy`` (keys and
-role retained, no Cloud API call); an invalid argument refused naming it; the API key, a secret provider setting, in no file.
+stack program): the same children, the same policies, the same Cloud API calls. An invalid
+argument refused naming it; a preview of the create (no call anywhere); create (ENABLED); a
+no-op ``up`` and ``refresh``; a rotation to key generation 2 (one ``PUT``); ``destroy`` (keys
+and role retained, no Cloud API call); the API key, a secret provider setting, in no file.
 """
 
 from __future__ import annotations
