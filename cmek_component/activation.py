@@ -19,17 +19,13 @@ What each operation does:
 - refresh: reads the live configuration (an out-of-band rotation shows up);
 - delete: no API call. CMEK stays enabled on the cluster; the API cannot disable it.
 
-The logic lives in ``activation_plan`` (decisions) and ``activation_runner`` (API calls).
+The logic lives in ``activation_operations`` (each operation, shared with the provider plugin's
+custom resource), ``activation_plan`` (decisions) and ``activation_runner`` (API calls).
 """
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi.dynamic
@@ -44,22 +40,14 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from cmek_component.activation_inputs import (
-    INPUT_NAMES,
-    ActivationError,
-    ActivationInputs,
-    check_problems,
-    diff_inputs,
-    with_defaults,
-)
-from cmek_component.activation_plan import live_outputs, live_region_specs
-from cmek_component.manifest import SpecProblems
+from cmek_component import activation_operations as operations
+from cmek_component.activation_inputs import with_defaults
+from cmek_component.activation_operations import ProviderRuntime, use_runtime
 
-if TYPE_CHECKING:
-    # The HTTP stack (requests, urllib3) is imported only when the provider calls the API, so a
-    # program (and a preview) that only declares resources does not pay for it.
-    from cmek_component.activation_runner import ActivationRunner
-    from cmek_component.cloud_api import CloudApiClient, CmekInfo
+__all__ = ["CmekActivation", "CmekActivationArgs", "CmekActivationProvider", "ProviderRuntime", "use_runtime"]
+
+# The HTTP stack (requests, urllib3) is imported only when the provider calls the API, so a
+# program (and a preview) that only declares resources does not pay for it.
 
 API_KEY_CONFIG = "cockroach:apiKey"
 """Stack config holding the CockroachDB Cloud API key (set it with ``--secret``)."""
@@ -106,91 +94,12 @@ class CmekActivationArgs(TypedDict, total=False):
 
 
 # --------------------------------------------------------------------------------------------
-# Runtime (test hook)
-# --------------------------------------------------------------------------------------------
-
-
-def _default_client(
-    api_key: str | None, api_url: str | None, sleep: Callable[[float], None], clock: Callable[[], float]
-) -> CloudApiClient:
-    from cmek_component.cloud_api import CloudApiClient
-
-    return CloudApiClient(api_key, api_url, sleep=sleep, clock=clock)
-
-
-def _log_info(message: str) -> None:
-    from cmek_component.dynamic_host import log_to_engine
-
-    if not log_to_engine("info", message):
-        pulumi.log.info(message)
-
-
-def _log_warn(message: str) -> None:
-    from cmek_component.dynamic_host import log_to_engine
-
-    if not log_to_engine("warning", message):
-        pulumi.log.warn(message)
-
-
-@dataclass(frozen=True)
-class ProviderRuntime:
-    """Where the provider's time, API client and log lines come from.
-
-    Production always uses the default instance: real time, a new ``CloudApiClient`` per
-    operation, ``pulumi.log``. Tests swap it with ``use_runtime()`` to run the same provider
-    on a simulated clock; nothing in the package calls ``use_runtime``.
-    """
-
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-    make_client: Callable[
-        [str | None, str | None, Callable[[float], None], Callable[[], float]], CloudApiClient
-    ] = _default_client
-    info: Callable[[str], None] = _log_info
-    warn: Callable[[str], None] = _log_warn
-
-
-_runtime = ProviderRuntime()
-
-
-@contextmanager
-def use_runtime(runtime: ProviderRuntime) -> Iterator[ProviderRuntime]:
-    """Test hook: run providers in this process with ``runtime`` until the block ends."""
-    global _runtime
-    previous = _runtime
-    _runtime = runtime
-    try:
-        yield runtime
-    finally:
-        _runtime = previous
-
-
-# --------------------------------------------------------------------------------------------
-# Provider
+# Provider: a thin adapter over activation_operations (shared with the plugin's custom resource)
 # --------------------------------------------------------------------------------------------
 
 
 def _is_unknown(value: object) -> bool:
     return isinstance(value, Unknown)
-
-
-def _top_level(field: str) -> str:
-    for index, char in enumerate(field):
-        if char in ".[":
-            return field[:index]
-    return field
-
-
-def _inputs_of(props: Mapping[str, Any]) -> dict[str, Any]:
-    """Only the activation's inputs (``olds`` in diff/update are the old outputs)."""
-    return {name: props[name] for name in INPUT_NAMES if name in props}
-
-
-def _parse(props: Mapping[str, Any]) -> ActivationInputs:
-    try:
-        return ActivationInputs.from_props(_inputs_of(props))
-    except SpecProblems as exc:
-        raise ActivationError(f"invalid CmekActivation inputs: {exc}") from None
 
 
 class CmekActivationProvider(pulumi.dynamic.ResourceProvider):
@@ -219,83 +128,42 @@ class CmekActivationProvider(pulumi.dynamic.ResourceProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validates without any API call; unknown (preview) values pass. Returns the inputs with
         defaults applied and one failure per problem, named after its top-level input."""
-        problems = check_problems(_inputs_of(olds), _inputs_of(news), _is_unknown)
-        failures = [CheckFailure(_top_level(problem.field), str(problem)) for problem in problems]
-        return CheckResult(with_defaults(_inputs_of(news)), failures)
+        inputs, failures = operations.check(olds, news, _is_unknown)
+        return CheckResult(inputs, [CheckFailure(prop, message) for prop, message in failures])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """No API call. ``cluster_id`` changed: replace; anything else changed (region order
         ignored, unknowns count as changes): update; ``revoke`` true -> false: refused."""
-        result = diff_inputs(_inputs_of(olds), _inputs_of(news), _is_unknown)
+        result = operations.diff(olds, news, _is_unknown)
         return DiffResult(changes=result.changes, replaces=list(result.replaces), delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Preflight, adopt or enable, wait for ENABLED; with ``revoke`` true, adopt a revoked
         configuration or adopt the declared keys and revoke them. The id is the cluster id."""
-        inputs = _parse(props)
-        cmek = self._call(lambda runner: runner.create(), inputs)
-        return CreateResult(inputs.cluster_id, outs=_outputs(inputs, cmek))
+        id_, outs = operations.create(self._context(), props)
+        return CreateResult(id_, outs=outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Add regions, rotate, re-wrap or revoke (``olds`` are the old outputs), then wait."""
-        old, new = _parse(olds), _parse(news)
-        cmek = self._call(lambda runner: runner.update(old), new)
-        return UpdateResult(outs=_outputs(new, cmek))
+        return UpdateResult(outs=operations.update(self._context(), olds, news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """The live configuration: its keys become ``region_specs`` (so an out-of-band rotation
         shows up and the next update restores the declared keys); no CMEK means gone."""
-        known = with_defaults(_inputs_of(props))
-        known.setdefault("cluster_id", id_)
-        if "region_specs" in known:
-            inputs = _parse(known)
-        else:  # a get by id: the live configuration supplies the specs
-            inputs = ActivationInputs(cluster_id=str(known["cluster_id"]), region_specs=())
-        cmek = self._call(lambda runner: runner.read(), inputs)
-        if cmek is None:
+        found = operations.read(self._context(), id_, props)
+        if found is None:
             return ReadResult(None, {})
-        live = dict(inputs.to_props())
-        live["region_specs"] = [spec.to_api() for spec in live_region_specs(cmek, inputs.region_specs)]
-        live["revoke"] = inputs.revoke or cmek.status in ("REVOKING", "REVOKED")
-        return ReadResult(id_, {**live, **live_outputs(cmek)}, live)
+        outs, live = found
+        return ReadResult(id_, outs, live)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """No API call (the API cannot disable CMEK, and a revoke is never implied): a warning,
         which says what stays: CMEK enabled, or revoked after a revoke."""
-        cluster_id = props.get("cluster_id") or id_
-        if props.get("revoke") is True or props.get("status") in ("REVOKING", "REVOKED"):
-            _runtime.warn(
-                f"CmekActivation: CMEK stays revoked on cluster {cluster_id} (status {props.get('status')}): "
-                "nothing was changed. Keep its keys and the identity: only CockroachDB support can re-enable "
-                "CMEK, and the cluster needs the same keys and access again then."
-            )
-            return
-        _runtime.warn(
-            f"CmekActivation: CMEK stays enabled on cluster {cluster_id}: the CockroachDB Cloud API cannot "
-            "disable it, so nothing was changed. Keep its keys and permissions in place; the cluster "
-            "cannot run without them."
-        )
+        operations.current_runtime().warn(operations.delete_warning(id_, props))
 
-    def _call(self, operation: Callable[[ActivationRunner], Any], inputs: ActivationInputs) -> Any:
-        from cmek_component.activation_runner import ActivationRunner, api_key_hint
-        from cmek_component.cloud_api import API_KEY_ENV, MISSING_KEY_MESSAGE, CloudApiError
-        from cmek_component.waiting import Waiter
-
-        if not (self._api_key or os.environ.get(API_KEY_ENV)):
-            hint = "" if self._config_received else OLD_CLI_HINT
-            raise ActivationError(f"cluster {inputs.cluster_id}: {MISSING_KEY_MESSAGE}{hint}")
-        runtime = _runtime
-        client = runtime.make_client(self._api_key, self._api_url, runtime.sleep, runtime.clock)
-        waiter = Waiter(clock=runtime.clock, sleep=runtime.sleep, report=runtime.info)
-        runner = ActivationRunner(client, waiter, inputs, info=runtime.info, warn=runtime.warn)
-        try:
-            return operation(runner)
-        except CloudApiError as exc:
-            raise ActivationError(f"cluster {inputs.cluster_id}: {exc}{api_key_hint(exc)}") from None
-
-
-def _outputs(inputs: ActivationInputs, cmek: CmekInfo) -> dict[str, Any]:
-    return {**inputs.to_props(), **live_outputs(cmek)}
+    def _context(self) -> operations.CallContext:
+        hint = "" if self._config_received else OLD_CLI_HINT
+        return operations.CallContext(api_key=self._api_key, api_url=self._api_url, missing_hint=hint)
 
 
 # --------------------------------------------------------------------------------------------

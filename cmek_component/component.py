@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import pulumi
 
@@ -43,6 +43,7 @@ from .manifest import (
 )
 
 if TYPE_CHECKING:
+    from .activation import CmekActivationArgs
     from .cloud_models import Cluster, Organization
 
 __all__ = [
@@ -72,6 +73,28 @@ class ClusterReader(Protocol):
 
 
 ClientFactory = Callable[[], ClusterReader]
+
+
+class ActivationResource(Protocol):
+    """What the component reads from its activation: the live CMEK status and regions."""
+
+    @property
+    def status(self) -> pulumi.Output[str]: ...
+
+    @property
+    def regions(self) -> pulumi.Output[list[dict[str, Any]]]: ...
+
+
+ActivationFactory = Callable[[str, "CmekActivationArgs", pulumi.ResourceOptions], ActivationResource]
+"""Declares ``<name>-activation`` (name, inputs, options). Default: the dynamic ``CmekActivation``;
+the provider plugin swaps in its custom resource ``cockroach-cmek:index:CmekActivation``."""
+
+
+def dynamic_activation(name: str, args: CmekActivationArgs, opts: pulumi.ResourceOptions) -> ActivationResource:
+    """The activation of Python programs: the dynamic resource ``CmekActivation``."""
+    from .activation import CmekActivation
+
+    return CmekActivation(name, args, opts)
 
 
 class ClusterFactsError(pulumi.RunError):
@@ -392,7 +415,12 @@ class ClusterCmek(pulumi.ComponentResource):
     ``args``: :class:`ClusterCmekArgs` (only ``cluster_id`` is required). ``opts``: the usual
     resource options; providers given here reach every child. ``client_factory``: how to build
     the Cloud API client used for missing cluster facts (tests inject one).
+    ``activation_factory``: how ``<name>-activation`` is declared (default: the dynamic
+    ``CmekActivation``; the provider plugin passes its custom resource).
     """
+
+    component_type: ClassVar[str] = TYPE_TOKEN
+    """The component's Pulumi type (the provider plugin's subclass registers under its package's token)."""
 
     auth_principal: pulumi.Output[str]
     """The principal CockroachDB Cloud impersonates: the role ARN (AWS) or service account email (GCP)."""
@@ -426,6 +454,7 @@ class ClusterCmek(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         client_factory: ClientFactory | None = None,
+        activation_factory: ActivationFactory | None = None,
     ) -> None:
         facts = resolve_cluster_facts(args, client_factory or default_client_factory)
         missing = sdk_problems(facts.cloud, args)
@@ -443,7 +472,7 @@ class ClusterCmek(pulumi.ComponentResource):
         vault_problems = vault_config_problems(facts.cloud, args)
         if vault_problems:
             raise SpecProblems(vault_problems)
-        super().__init__(TYPE_TOKEN, name, {}, opts)
+        super().__init__(self.component_type, name, {}, opts)
         if (
             aws_plan is not None
             and aws_plan.key_mode in ("multi-region", "single")
@@ -484,8 +513,6 @@ class ClusterCmek(pulumi.ComponentResource):
             lambda values: _region_specs_document(key_type, values[0], values[1])
         )
 
-        from .activation import CmekActivation, CmekActivationArgs
-
         activation_args: CmekActivationArgs = {
             "cluster_id": facts.cluster_id,
             "region_specs": document.apply(lambda doc: doc["region_specs"]),
@@ -498,7 +525,7 @@ class ClusterCmek(pulumi.ComponentResource):
             activation_args["wait_timeout_seconds"] = limits["wait_timeout_seconds"]
         if "iam_propagation_timeout_seconds" in limits:
             activation_args["iam_propagation_timeout_seconds"] = limits["iam_propagation_timeout_seconds"]
-        activation = CmekActivation(
+        activation = (activation_factory or dynamic_activation)(
             f"{name}-activation",
             activation_args,
             pulumi.ResourceOptions(parent=self, depends_on=declared.dependencies),

@@ -1,0 +1,98 @@
+"""``construct`` of ``cockroach-cmek:index:ClusterCmek``: the Python library's ``ClusterCmek``,
+its activation declared as the provider's custom resource ``cockroach-cmek:index:CmekActivation``.
+
+Only two things differ from a Python program: the component's type token (the package's), and
+the activation resource (a custom resource of this provider, not a dynamic one). Everything
+else (argument validation, cluster facts, the AWS or GCP children, the outputs) is the library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.errors import InputPropertiesError
+
+from cmek_component.activation_inputs import OUTPUT_NAMES, with_defaults
+from cmek_component.component import ActivationResource, ClusterCmek, ClusterFactsError
+from cmek_component.manifest import SpecError, SpecProblems
+
+from .schema import ACTIVATION_TOKEN, API_KEY_SETTING, COMPONENT_TOKEN
+
+OUTPUT_ATTRIBUTES = (
+    "auth_principal", "key_uris", "role_arn", "key_arns", "aliases", "key_policy",
+    "service_account_email", "region_specs", "cmek_config_json", "status", "region_statuses",
+)
+"""The component's outputs, exactly as the Python library registers them."""
+
+
+class CmekActivationResource(pulumi.CustomResource):
+    """``cockroach-cmek:index:CmekActivation``: the same inputs and outputs as the dynamic
+    ``CmekActivation``, served by this provider plugin (``CmekProvider``)."""
+
+    status: pulumi.Output[str]
+    regions: pulumi.Output[list[dict[str, Any]]]
+    key_history: pulumi.Output[dict[str, list[dict[str, Any]]]]
+
+    def __init__(self, name: str, args: Mapping[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
+        props: dict[str, Any] = with_defaults(dict(args))
+        props.update(dict.fromkeys(OUTPUT_NAMES))
+        super().__init__(ACTIVATION_TOKEN, name, props, opts)
+
+
+def plugin_activation(name: str, args: Any, opts: pulumi.ResourceOptions) -> ActivationResource:
+    """The component's ``activation_factory`` in the plugin."""
+    return CmekActivationResource(name, args, opts)
+
+
+class PluginClusterCmek(ClusterCmek):
+    """``ClusterCmek`` under the package's token."""
+
+    component_type = COMPONENT_TOKEN
+
+
+def _client_factory(api_key: str | None, api_url: str | None) -> Any:
+    def make() -> Any:
+        from cmek_component.cloud_api import CloudApiClient
+
+        return CloudApiClient(api_key=api_key, api_url=api_url)
+
+    return make
+
+
+async def _resolved(output: pulumi.Output[Any]) -> tuple[Any, bool, bool]:
+    """(value, known, secret) of an output, once its resources are done."""
+    known = await output.is_known()
+    secret = await output.is_secret()
+    value = await output.future() if known else None
+    return value, known, secret
+
+
+async def construct_cluster_cmek(
+    name: str, args: Mapping[str, Any], options: pulumi.ResourceOptions, api_key: str | None, api_url: str | None
+) -> tuple[str, dict[str, tuple[Any, bool, bool]]]:
+    """Declares the component; returns its URN and each output as (value, known, secret).
+
+    Invalid arguments fail as the engine's "invalid inputs" error, one line per problem naming
+    its field, rule and value (as the Python library's ``SpecProblems``), without a traceback."""
+    try:
+        component = PluginClusterCmek(
+            name, dict(args), options,  # type: ignore[arg-type]  # validated by ClusterCmek itself
+            client_factory=_client_factory(api_key, api_url),
+            activation_factory=plugin_activation,
+        )
+    except SpecProblems as exc:
+        raise InputPropertiesError(
+            f"ClusterCmek {name}: invalid arguments",
+            [{"property_path": problem.field, "reason": str(problem)} for problem in exc.problems],
+        ) from None
+    except SpecError as exc:
+        raise InputPropertiesError(f"ClusterCmek {name}: invalid arguments",
+                                   [{"property_path": exc.field, "reason": str(exc)}]) from None
+    except ClusterFactsError as exc:  # the Cloud API client names the Python library's setting
+        message = str(exc).replace("cockroach:apiKey", API_KEY_SETTING)
+        raise InputPropertiesError(f"ClusterCmek {name}: {message}") from None
+    urn = await component.urn.future()
+    state = {attribute: await _resolved(getattr(component, attribute)) for attribute in OUTPUT_ATTRIBUTES}
+    return str(urn), state

@@ -1,0 +1,152 @@
+"""The ``cockroach-cmek`` provider plugin without the engine: its schema, and its custom
+resource's adapters over the activation's operations (what a user of a YAML program sees)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.provider.experimental.provider import (
+    CheckRequest,
+    ConfigureRequest,
+    CreateRequest,
+    DiffRequest,
+)
+from pulumi.runtime import rpc
+
+from cmek_component.activation_inputs import (
+    INPUT_NAMES,
+    OUTPUT_NAMES,
+    ActivationError,
+    IrreversibleRevoke,
+)
+from cmek_component.activation_operations import CallContext, ProviderRuntime, use_runtime
+from cmek_component.args import ClusterCmekArgs
+from cmek_component.plugin.construct import OUTPUT_ATTRIBUTES
+from cmek_component.plugin.provider import CmekProvider
+from cmek_component.plugin.schema import ACTIVATION_TOKEN, COMPONENT_TOKEN, OPTION_TYPES, schema
+from cmek_component.property_values import property_map
+
+CLUSTER = "b23eaee4-e12c-4288-95db-3e81ee22d2ea"
+SPECS = [{"region": "us-east-1", "key_spec": {
+    "type": "AWS_KMS", "uri": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "auth_principal": "arn:aws:iam::123456789012:role/r"}}]
+URN = f"urn:pulumi:dev::p::{ACTIVATION_TOKEN}::a"
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def check(provider: CmekProvider, news: dict[str, Any], olds: dict[str, Any] | None = None) -> Any:
+    return run(provider.check(CheckRequest(URN, property_map(olds or {}), property_map(news), b"seed")))
+
+
+def test_every_input_and_output_of_the_schema_is_documented() -> None:
+    document = schema()
+    json.dumps(document)
+    component = document["resources"][COMPONENT_TOKEN]
+    assert component["isComponent"] is True
+    assert set(component["inputProperties"]) == set(ClusterCmekArgs.__annotations__)
+    assert component["requiredInputs"] == ["cluster_id"]
+    assert set(component["properties"]) == set(OUTPUT_ATTRIBUTES)
+    activation = document["resources"][ACTIVATION_TOKEN]
+    assert set(activation["inputProperties"]) == set(INPUT_NAMES)
+    assert set(activation["properties"]) == {*INPUT_NAMES, *OUTPUT_NAMES}
+    groups = [component["inputProperties"], component["properties"], activation["inputProperties"],
+              activation["properties"], document["config"]["variables"]]
+    groups += [document["types"][f"cockroach-cmek:index:{name}"]["properties"] for name in OPTION_TYPES]
+    for properties in groups:
+        for name, spec in properties.items():
+            assert len(spec.get("description", "")) > 10, name
+    assert component["inputProperties"]["aws"]["$ref"] == "#/types/cockroach-cmek:index:AwsKeyOptions"
+    assert document["types"]["cockroach-cmek:index:AwsKeyOptions"]["properties"]["key_mode"]["type"] == "string"
+
+
+def test_the_api_key_is_a_secret_provider_setting_and_never_a_resource_input() -> None:
+    document = schema()
+    assert document["config"]["variables"]["apiKey"]["secret"] is True
+    assert document["provider"]["inputProperties"]["apiKey"]["secret"] is True
+    for token in (COMPONENT_TOKEN, ACTIVATION_TOKEN):
+        assert not any("key" == name.lower() or "api" in name.lower()
+                       for name in document["resources"][token]["inputProperties"])
+
+
+def test_check_names_the_field_the_rule_and_the_value() -> None:
+    provider = CmekProvider()
+    result = check(provider, {"cluster_id": "not-a-uuid", "region_specs": SPECS})
+    [failure] = result.failures
+    assert failure.property == "cluster_id"
+    assert "not-a-uuid" in failure.reason and "expected" in failure.reason
+    assert result.inputs["revoke"].value is False  # defaults applied, as the dynamic provider does
+
+
+def test_check_lets_a_preview_unknown_pass() -> None:
+    provider = CmekProvider()
+    news = property_map({"cluster_id": CLUSTER}) | {"region_specs": PropertyValue(rpc.UNKNOWN)}
+    result = run(provider.check(CheckRequest(URN, {}, news, b"seed")))
+    assert result.failures == []
+
+
+def test_setting_revoke_back_to_false_is_refused() -> None:
+    provider = CmekProvider()
+    olds = property_map({"cluster_id": CLUSTER, "region_specs": SPECS, "revoke": True, "status": "REVOKED"})
+    news = property_map({"cluster_id": CLUSTER, "region_specs": SPECS, "revoke": False})
+    with pytest.raises(IrreversibleRevoke, match="revoke: cannot be set back to false"):
+        run(provider.diff(DiffRequest(URN, CLUSTER, olds, news, [])))
+
+
+def test_a_preview_create_makes_no_api_call_and_leaves_the_status_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COCKROACH_API_KEY", raising=False)
+    provider = CmekProvider()  # no key at all: any API call would fail
+    props = property_map({"cluster_id": CLUSTER, "region_specs": SPECS})
+    result = run(provider.create(CreateRequest(URN, props, 60.0, True)))
+    assert result.properties["status"].value == rpc.UNKNOWN
+    assert result.properties["cluster_id"].value == CLUSTER
+
+
+def test_without_a_key_the_error_names_the_plugin_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COCKROACH_API_KEY", raising=False)
+    provider = CmekProvider()
+    props = property_map({"cluster_id": CLUSTER, "region_specs": SPECS})
+    with pytest.raises(ActivationError, match=f"cluster {CLUSTER}: .*cockroach-cmek:apiKey"):
+        run(provider.create(CreateRequest(URN, props, 60.0, False)))
+
+
+def test_configure_reads_the_key_and_never_shows_it() -> None:
+    provider = CmekProvider()
+    args = {"apiKey": PropertyValue("crdbk-secret-value", is_secret=True), "apiUrl": PropertyValue("http://x")}
+    run(provider.configure(ConfigureRequest({}, args, True, True)))
+    assert provider.api_key == "crdbk-secret-value" and provider.api_url == "http://x"
+    assert "crdbk-secret-value" not in repr(provider.context(URN))
+    assert repr(CallContext(api_key="crdbk-secret-value")).count("crdbk") == 0
+
+
+class _Refused(Exception):
+    pass
+
+
+def test_the_configured_key_or_else_the_environment_reaches_the_api_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str | None, str | None]] = []
+
+    def make_client(api_key: str | None, api_url: str | None, sleep: Any, clock: Any) -> Any:
+        seen.append((api_key, api_url))
+        raise _Refused
+
+    props = property_map({"cluster_id": CLUSTER, "region_specs": SPECS})
+    with use_runtime(ProviderRuntime(make_client=make_client)):
+        configured = CmekProvider()
+        args = {"apiKey": PropertyValue("crdbk-from-config", is_secret=True), "apiUrl": PropertyValue("http://api")}
+        run(configured.configure(ConfigureRequest({}, args, True, True)))
+        with pytest.raises(_Refused):
+            run(configured.create(CreateRequest(URN, props, 60.0, False)))
+        monkeypatch.setenv("COCKROACH_API_KEY", "crdbk-from-env")
+        from_env = CmekProvider()
+        run(from_env.configure(ConfigureRequest({}, {}, True, True)))
+        with pytest.raises(_Refused):
+            run(from_env.create(CreateRequest(URN, props, 60.0, False)))
+    # None: the client reads COCKROACH_API_KEY / COCKROACH_SERVER itself.
+    assert seen == [("crdbk-from-config", "http://api"), (None, None)]
