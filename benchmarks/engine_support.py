@@ -28,6 +28,7 @@ import yaml
 from measure import PYCACHE
 
 from cmek_component.pulumi_cli.workspace import REPO, CliResult, Workspace
+from cmek_component.rehearsal.local_server import serving
 from cmek_component.rehearsal.standins.harness import StandinBackends
 from cmek_component.rehearsal.standins.install import install_standins
 from cmek_component.simulator import seeds
@@ -73,27 +74,10 @@ def start_simulator(directory: Path, *flags: str) -> Iterator[RunningSimulator]:
     """The simulator accepting :data:`API_KEY`, rate limit off unless ``flags`` set one; its
     stderr goes to ``directory/simulator.log``. Stopped at exit."""
     directory.mkdir(parents=True, exist_ok=True)
-    with (directory / "simulator.log").open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cmek_component.simulator", "--quiet", "--api-key", API_KEY,
-             "--rate-limit-per-second", "0", *flags],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True,
-        )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"the simulator did not start: {(directory / 'simulator.log').read_text()[-2000:]}")
+    command = [sys.executable, "-m", "cmek_component.simulator", "--quiet", "--api-key", API_KEY,
+               "--rate-limit-per-second", "0", *flags]
+    with serving(command, directory / "simulator.log", "the simulator", cwd=REPO) as (url, process):
         yield RunningSimulator(url, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
 
 
 def write_project(directory: Path, program: Path, name: str, stack_config: Mapping[str, Any] | None = None,

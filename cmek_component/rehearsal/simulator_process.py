@@ -10,7 +10,6 @@ stops the simulator at exit.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ import requests
 
 from ..simulator.recorder import MUTATING_METHODS
 from .errors import RehearsalError
+from .local_server import serving
 
 KEY_ENV = "CMEK_REHEARSAL_SIMULATOR_KEY"
 """The variable the simulator reads the step's API key from (``--api-key-env``)."""
@@ -92,27 +92,8 @@ def running_simulator(state_dir: Path, api_key: str, timings: Timings) -> Iterat
     """Starts the simulator on the world of ``state_dir``; stops it at exit."""
     state_dir.mkdir(parents=True, exist_ok=True)
     log = state_dir / "simulator.log"
-    with log.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cmek_component.simulator", "--quiet", "--rate-limit-per-second", "0",
-             "--journal", str(state_dir / JOURNAL), "--api-key-env", KEY_ENV, *timings.flags()],
-            stdout=subprocess.PIPE, stderr=stderr, text=True,
-            env={**os.environ, KEY_ENV: api_key},
-        )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http://127.0.0.1:"):
-            process.wait(timeout=30)
-            raise RehearsalError(f"the Cloud API simulator did not start: {log.read_text().strip()[-2000:]}")
+    command = [sys.executable, "-m", "cmek_component.simulator", "--quiet", "--rate-limit-per-second", "0",
+               "--journal", str(state_dir / JOURNAL), "--api-key-env", KEY_ENV, *timings.flags()]
+    with serving(command, log, "the Cloud API simulator", env={**os.environ, KEY_ENV: api_key},
+                 error=RehearsalError) as (url, _):
         yield SimulatorProcess(url, api_key, log)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()

@@ -25,6 +25,7 @@ import requests
 import yaml
 
 from cmek_component.pulumi_cli.workspace import REPO, Workspace, cli_dir
+from cmek_component.rehearsal.local_server import serving
 from cmek_component.rehearsal.standins.harness import StandinBackends, standin_backends
 from cmek_component.rehearsal.standins.install import install_standins
 from cmek_component.simulator import seeds
@@ -83,22 +84,10 @@ class RunningSimulator:
 def start_simulator(tmp: Path, *flags: str) -> Iterator[RunningSimulator]:
     tmp.mkdir(parents=True, exist_ok=True)
     log = tmp / "simulator.log"
-    with log.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cmek_component.simulator", "--quiet", "--api-key", CANARY_KEY,
-             "--rate-limit-per-second", "0", *flags],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True,
-        )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), f"simulator did not start: {log.read_text()}"
+    command = [sys.executable, "-m", "cmek_component.simulator", "--quiet", "--api-key", CANARY_KEY,
+               "--rate-limit-per-second", "0", *flags]
+    with serving(command, log, "the simulator", cwd=REPO) as (url, process):
         yield RunningSimulator(url, process, log)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ start), the GCP store (``gcp-store.json``) and the stand-ins' call journal (``ca
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..calls import Journal
+from ..local_server import serving
 from . import call_journal
 from .aws_plugin import AWS_URL_ENV, FAKE_CREDENTIALS
 from .gcp_plugin import GCP_STORE_ENV
@@ -88,25 +88,7 @@ def standin_backends(state_dir: Path) -> Iterator[StandinBackends]:
     """Starts moto (state replayed from ``state_dir``) on 127.0.0.1 and stops it at exit."""
     state_dir.mkdir(parents=True, exist_ok=True)
     log = state_dir / "moto-server.log"
-    with log.open("a") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cmek_component.rehearsal.standins.moto_server",
-             "--journal", str(state_dir / "moto-journal.jsonl")],
-            stdout=subprocess.PIPE, stderr=stderr, text=True,
-            env={**os.environ, **FAKE_CREDENTIALS},
-        )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"the moto server did not start: {log.read_text()[-2000:]}")
+    command = [sys.executable, "-m", "cmek_component.rehearsal.standins.moto_server",
+               "--journal", str(state_dir / "moto-journal.jsonl")]
+    with serving(command, log, "the moto server", env={**os.environ, **FAKE_CREDENTIALS}, append=True) as (url, _):
         yield StandinBackends(state_dir, url)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
