@@ -293,3 +293,26 @@ def counts(result: Any) -> dict[str, int]:
 def local_stack_config() -> dict[str, Any]:
     """``stacks/Pulumi.local.yaml``'s config: the simulator's three-region AWS cluster."""
     return dict(yaml.safe_load(LOCAL_STACK_FILE.read_text())["config"])
+
+
+@dataclass(frozen=True)
+class Writes:
+    """The mutating calls made since a mark: stand-ins (cloud, operation, target), moto's
+    operations, the simulator's (method, path)."""
+
+    standins: list[tuple[str, str, str]]
+    moto: list[str]
+    simulator: list[tuple[str, str]]
+
+
+class Marks:
+    """Counts of mutating calls at a point, to read what a step added."""
+
+    def __init__(self, stack: ProgramStack) -> None:
+        self.stack = stack
+        self.at = stack.writes()
+
+    def since(self) -> Writes:
+        standins, moto, simulator = self.at
+        return Writes(self.stack.backends.mutating_calls()[standins:], self.stack.backends.moto_writes()[moto:],
+                      self.stack.simulator.mutating()[simulator:])

@@ -16,13 +16,20 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cmek_component.simulator import seeds
 
-from .conftest import ProgramStack, RunningSimulator, StandinBackends, counts, make_program_stack
+from .conftest import (
+    Marks,
+    ProgramStack,
+    RunningSimulator,
+    StandinBackends,
+    Writes,
+    counts,
+    make_program_stack,
+)
 
 CLUSTER = seeds.AWS_SINGLE
 PRIMARY = "us-east-1"
@@ -37,29 +44,6 @@ CONFIG: dict[str, Any] = {
 }
 CMEK_PATH = f"/api/v1/clusters/{CLUSTER}/cmek"
 CLUSTER_PATH = f"/api/v1/clusters/{CLUSTER}"
-
-
-@dataclass(frozen=True)
-class Writes:
-    """The mutating calls made since a mark: stand-ins (cloud, operation, target), moto's
-    operations, the simulator's (method, path)."""
-
-    standins: list[tuple[str, str, str]]
-    moto: list[str]
-    simulator: list[tuple[str, str]]
-
-
-class Marks:
-    """Counts of mutating calls at a point, to read what a step added."""
-
-    def __init__(self, stack: ProgramStack) -> None:
-        self.stack = stack
-        self.at = stack.writes()
-
-    def since(self) -> Writes:
-        standins, moto, simulator = self.at
-        return Writes(self.stack.backends.mutating_calls()[standins:], self.stack.backends.moto_writes()[moto:],
-                      self.stack.simulator.mutating()[simulator:])
 
 
 def cluster_config(stack: ProgramStack) -> dict[str, Any]:

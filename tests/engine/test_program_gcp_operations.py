@@ -14,13 +14,20 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cmek_component.simulator import seeds
 
-from .conftest import ProgramStack, RunningSimulator, StandinBackends, counts, make_program_stack
+from .conftest import (
+    Marks,
+    ProgramStack,
+    RunningSimulator,
+    StandinBackends,
+    Writes,
+    counts,
+    make_program_stack,
+)
 
 CLUSTER = seeds.GCP_SINGLE
 PROJECT = "customer-kms-project"
@@ -41,29 +48,6 @@ def ring(region: str) -> str:
 
 def crypto_key(region: str, generation: int = 1) -> str:
     return f"{ring(region)}/cryptoKeys/crdb-cmek" + (f"-g{generation}" if generation > 1 else "")
-
-
-@dataclass(frozen=True)
-class Writes:
-    """The mutating calls made since a mark: stand-ins (cloud, operation, target), moto's
-    operations, the simulator's (method, path)."""
-
-    standins: list[tuple[str, str, str]]
-    moto: list[str]
-    simulator: list[tuple[str, str]]
-
-
-class Marks:
-    """Counts of mutating calls at a point, to read what a step added."""
-
-    def __init__(self, stack: ProgramStack) -> None:
-        self.stack = stack
-        self.at = stack.writes()
-
-    def since(self) -> Writes:
-        standins, moto, simulator = self.at
-        return Writes(self.stack.backends.mutating_calls()[standins:], self.stack.backends.moto_writes()[moto:],
-                      self.stack.simulator.mutating()[simulator:])
 
 
 def set_cluster(stack: ProgramStack, cluster: dict[str, Any]) -> None:
