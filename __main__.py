@@ -251,9 +251,8 @@ def load_clusters(reader: CachedClusterReader) -> tuple[list[ClusterConfig], dic
             raise ConfigError(problems)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
-    if state is not None:
-        held = state_clusters.StateClusters(state.components | {r.new for r in renames.values()}, state.by_cluster_id)
-        refused = already_enabled_problems(clusters, held, reader)
+    if state is not None:  # a renamed cluster is held: its id is in the state
+        refused = already_enabled_problems(clusters, state, reader)
         if refused:
             raise pulumi.RunError("\n".join(
                 [f"{len(refused)} cluster{'s' if len(refused) != 1 else ''} cannot be created by this stack:"]

@@ -30,6 +30,7 @@ from .conftest import (
     counts,
     make_program_stack,
 )
+from .test_program_aws import alias_targets, keys_in
 
 CLUSTER = seeds.AWS_SINGLE
 PRIMARY = "us-east-1"
@@ -61,19 +62,6 @@ def previewed(stack: ProgramStack) -> Any:
     preview = stack.preview("--diff").check()
     assert mark.since() == Writes([], [], []), preview.stdout[-3000:]
     return preview
-
-
-def keys_in(stack: ProgramStack, region: str) -> list[dict[str, Any]]:
-    """Every key moto holds in ``region``, described."""
-    kms = stack.backends.aws("kms", region)
-    return [kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"] for key in kms.list_keys()["Keys"]]
-
-
-def alias_targets(stack: ProgramStack, region: str) -> dict[str, str]:
-    """The customer-managed aliases in ``region`` (not AWS's own ``alias/aws/*``) -> key id."""
-    aliases = stack.backends.aws("kms", region).list_aliases()["Aliases"]
-    return {a["AliasName"]: a["TargetKeyId"] for a in aliases
-            if "TargetKeyId" in a and not a["AliasName"].startswith("alias/aws/")}
 
 
 def key_policy(stack: ProgramStack, region: str, key_id: str) -> dict[str, Any]:

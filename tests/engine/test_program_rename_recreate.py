@@ -19,6 +19,7 @@ from cmek_component.rehearsal.standins.harness import standin_backends
 from cmek_component.simulator import seeds
 
 from .conftest import ProgramStack, RunningSimulator, counts, local_stack_config, make_program_stack
+from .test_program_aws import alias_targets
 
 CLUSTER = seeds.AWS_MULTI
 REGIONS = ("eu-west-1", "us-east-1", "us-west-2")
@@ -37,11 +38,6 @@ def kms_keys(stack: ProgramStack) -> dict[str, list[str]]:
 
 def role_names(stack: ProgramStack) -> list[str]:
     return sorted(r["RoleName"] for r in stack.backends.aws("iam", "us-east-1").list_roles()["Roles"])
-
-
-def aliases(stack: ProgramStack, region: str) -> dict[str, str]:
-    listed = stack.backends.aws("kms", region).list_aliases()["Aliases"]
-    return {a["AliasName"]: a["TargetKeyId"] for a in listed if not a["AliasName"].startswith("alias/aws/")}
 
 
 def urns(stack: ProgramStack) -> list[str]:
@@ -124,7 +120,7 @@ def test_destroy_then_up_is_refused_before_anything_is_created_and_restoring_the
         converged = stack.up().check()
         assert counts(converged) == {"created": 3, "unchanged": 7}, converged.stdout
         for region in REGIONS:
-            assert aliases(stack, region) == {ALIAS: keys[region][0]}
+            assert alias_targets(stack, region) == {ALIAS: keys[region][0]}
         assert kms_keys(stack) == keys and role_names(stack) == roles
         assert len(simulator.mutating()) == before[2], "restoring the stack wrote to the Cloud API"
         assert simulator.current_keys(CLUSTER) == live
