@@ -26,6 +26,7 @@ from cmek_component.activation_inputs import (
 from cmek_component.activation_operations import CallContext, ProviderRuntime, use_runtime
 from cmek_component.args import ClusterCmekArgs
 from cmek_component.plugin.construct import OUTPUT_ATTRIBUTES
+from cmek_component.plugin.names import camel, schema_path, snake, to_library, to_schema
 from cmek_component.plugin.provider import CmekProvider
 from cmek_component.plugin.schema import ACTIVATION_TOKEN, COMPONENT_TOKEN, OPTION_TYPES, schema
 from cmek_component.property_values import property_map
@@ -50,12 +51,12 @@ def test_every_input_and_output_of_the_schema_is_documented() -> None:
     json.dumps(document)
     component = document["resources"][COMPONENT_TOKEN]
     assert component["isComponent"] is True
-    assert set(component["inputProperties"]) == set(ClusterCmekArgs.__annotations__)
-    assert component["requiredInputs"] == ["cluster_id"]
-    assert set(component["properties"]) == set(OUTPUT_ATTRIBUTES)
+    assert set(component["inputProperties"]) == set(map(camel, ClusterCmekArgs.__annotations__))
+    assert component["requiredInputs"] == ["clusterId"]
+    assert set(component["properties"]) == set(map(camel, OUTPUT_ATTRIBUTES))
     activation = document["resources"][ACTIVATION_TOKEN]
-    assert set(activation["inputProperties"]) == set(INPUT_NAMES)
-    assert set(activation["properties"]) == {*INPUT_NAMES, *OUTPUT_NAMES}
+    assert set(activation["inputProperties"]) == set(map(camel, INPUT_NAMES))
+    assert set(activation["properties"]) == set(map(camel, {*INPUT_NAMES, *OUTPUT_NAMES}))
     groups = [component["inputProperties"], component["properties"], activation["inputProperties"],
               activation["properties"], document["config"]["variables"]]
     groups += [document["types"][f"cockroach-cmek:index:{name}"]["properties"] for name in OPTION_TYPES]
@@ -63,7 +64,7 @@ def test_every_input_and_output_of_the_schema_is_documented() -> None:
         for name, spec in properties.items():
             assert len(spec.get("description", "")) > 10, name
     assert component["inputProperties"]["aws"]["$ref"] == "#/types/cockroach-cmek:index:AwsKeyOptions"
-    assert document["types"]["cockroach-cmek:index:AwsKeyOptions"]["properties"]["key_mode"]["type"] == "string"
+    assert document["types"]["cockroach-cmek:index:AwsKeyOptions"]["properties"]["keyMode"]["type"] == "string"
 
 
 def test_the_api_key_is_a_secret_provider_setting_and_never_a_resource_input() -> None:
@@ -77,24 +78,24 @@ def test_the_api_key_is_a_secret_provider_setting_and_never_a_resource_input() -
 
 def test_check_names_the_field_the_rule_and_the_value() -> None:
     provider = CmekProvider()
-    result = check(provider, {"cluster_id": "not-a-uuid", "region_specs": SPECS})
+    result = check(provider, {"clusterId": "not-a-uuid", "regionSpecs": SPECS})
     [failure] = result.failures
-    assert failure.property == "cluster_id"
+    assert failure.property == "clusterId" and failure.reason.startswith("clusterId: ")
     assert "not-a-uuid" in failure.reason and "expected" in failure.reason
     assert result.inputs["revoke"].value is False  # defaults applied, as the dynamic provider does
 
 
 def test_check_lets_a_preview_unknown_pass() -> None:
     provider = CmekProvider()
-    news = property_map({"cluster_id": CLUSTER}) | {"region_specs": PropertyValue(rpc.UNKNOWN)}
+    news = property_map({"clusterId": CLUSTER}) | {"regionSpecs": PropertyValue(rpc.UNKNOWN)}
     result = run(provider.check(CheckRequest(URN, {}, news, b"seed")))
     assert result.failures == []
 
 
 def test_setting_revoke_back_to_false_is_refused() -> None:
     provider = CmekProvider()
-    olds = property_map({"cluster_id": CLUSTER, "region_specs": SPECS, "revoke": True, "status": "REVOKED"})
-    news = property_map({"cluster_id": CLUSTER, "region_specs": SPECS, "revoke": False})
+    olds = property_map({"clusterId": CLUSTER, "regionSpecs": SPECS, "revoke": True, "status": "REVOKED"})
+    news = property_map({"clusterId": CLUSTER, "regionSpecs": SPECS, "revoke": False})
     with pytest.raises(IrreversibleRevoke, match="revoke: cannot be set back to false"):
         run(provider.diff(DiffRequest(URN, CLUSTER, olds, news, [])))
 
@@ -102,16 +103,18 @@ def test_setting_revoke_back_to_false_is_refused() -> None:
 def test_a_preview_create_makes_no_api_call_and_leaves_the_status_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COCKROACH_API_KEY", raising=False)
     provider = CmekProvider()  # no key at all: any API call would fail
-    props = property_map({"cluster_id": CLUSTER, "region_specs": SPECS})
+    props = property_map({"clusterId": CLUSTER, "regionSpecs": SPECS})
     result = run(provider.create(CreateRequest(URN, props, 60.0, True)))
     assert result.properties["status"].value == rpc.UNKNOWN
-    assert result.properties["cluster_id"].value == CLUSTER
+    assert result.properties["clusterId"].value == CLUSTER
+    assert result.properties["regionSpecs"].value[0].value["key_spec"].value["auth_principal"].value.endswith("role/r")
+    assert "keyHistory" in result.properties
 
 
 def test_without_a_key_the_error_names_the_plugin_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COCKROACH_API_KEY", raising=False)
     provider = CmekProvider()
-    props = property_map({"cluster_id": CLUSTER, "region_specs": SPECS})
+    props = property_map({"clusterId": CLUSTER, "regionSpecs": SPECS})
     with pytest.raises(ActivationError, match=f"cluster {CLUSTER}: .*cockroach-cmek:apiKey"):
         run(provider.create(CreateRequest(URN, props, 60.0, False)))
 
@@ -136,7 +139,7 @@ def test_the_configured_key_or_else_the_environment_reaches_the_api_client(monke
         seen.append((api_key, api_url))
         raise _Refused
 
-    props = property_map({"cluster_id": CLUSTER, "region_specs": SPECS})
+    props = property_map({"clusterId": CLUSTER, "regionSpecs": SPECS})
     with use_runtime(ProviderRuntime(make_client=make_client)):
         configured = CmekProvider()
         args = {"apiKey": PropertyValue("crdbk-from-config", is_secret=True), "apiUrl": PropertyValue("http://api")}
@@ -150,3 +153,19 @@ def test_the_configured_key_or_else_the_environment_reaches_the_api_client(monke
             run(from_env.create(CreateRequest(URN, props, 60.0, False)))
     # None: the client reads COCKROACH_API_KEY / COCKROACH_SERVER itself.
     assert seen == [("crdbk-from-config", "http://api"), (None, None)]
+
+
+def test_schema_names_are_camel_case_and_map_keys_stay_data() -> None:
+    assert camel("iam_propagation_timeout_seconds") == "iamPropagationTimeoutSeconds"
+    assert snake("iamPropagationTimeoutSeconds") == "iam_propagation_timeout_seconds"
+    assert snake("us-east-1") == "us-east-1"
+    with pytest.raises(ValueError, match="property name: expected lower snake_case"):
+        camel("Cluster_Id")
+    library = {"cluster_id": CLUSTER, "add_regions": {"us_east_1": 3},
+               "aws": {"key_mode": "per-region", "tags": {"cost_center": "x"}}}
+    named = to_schema(library, frozenset({"aws"}))
+    assert named == {"clusterId": CLUSTER, "addRegions": {"us_east_1": 3},
+                     "aws": {"keyMode": "per-region", "tags": {"cost_center": "x"}}}
+    assert to_library(named, frozenset({"aws"})) == library
+    assert schema_path("aws.key_mode", frozenset({"aws"})) == "aws.keyMode"
+    assert schema_path("add_regions.us_east_1") == "addRegions.us_east_1"

@@ -18,7 +18,8 @@ from cmek_component.activation_inputs import OUTPUT_NAMES, with_defaults
 from cmek_component.component import ActivationResource, ClusterCmek, ClusterFactsError
 from cmek_component.manifest import SpecError, SpecProblems
 
-from .schema import ACTIVATION_TOKEN, API_KEY_SETTING, COMPONENT_TOKEN
+from .names import camel, schema_path, to_library, to_schema
+from .schema import ACTIVATION_TOKEN, API_KEY_SETTING, COMPONENT_TOKEN, GROUPS
 
 OUTPUT_ATTRIBUTES = (
     "auth_principal", "key_uris", "role_arn", "key_arns", "aliases", "key_policy",
@@ -29,16 +30,17 @@ OUTPUT_ATTRIBUTES = (
 
 class CmekActivationResource(pulumi.CustomResource):
     """``cockroach-cmek:index:CmekActivation``: the same inputs and outputs as the dynamic
-    ``CmekActivation``, served by this provider plugin (``CmekProvider``)."""
+    ``CmekActivation`` under the schema's camelCase names, served by this provider plugin
+    (``CmekProvider``)."""
 
     status: pulumi.Output[str]
     regions: pulumi.Output[list[dict[str, Any]]]
-    key_history: pulumi.Output[dict[str, list[dict[str, Any]]]]
+    keyHistory: pulumi.Output[dict[str, list[dict[str, Any]]]]  # the schema's name
 
     def __init__(self, name: str, args: Mapping[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
         props: dict[str, Any] = with_defaults(dict(args))
         props.update(dict.fromkeys(OUTPUT_NAMES))
-        super().__init__(ACTIVATION_TOKEN, name, props, opts)
+        super().__init__(ACTIVATION_TOKEN, name, to_schema(props), opts)
 
 
 def plugin_activation(name: str, args: Any, opts: pulumi.ResourceOptions) -> ActivationResource:
@@ -74,25 +76,33 @@ async def construct_cluster_cmek(
 ) -> tuple[str, dict[str, tuple[Any, bool, bool]]]:
     """Declares the component; returns its URN and each output as (value, known, secret).
 
-    Invalid arguments fail as the engine's "invalid inputs" error, one line per problem naming
-    its field, rule and value (as the Python library's ``SpecProblems``), without a traceback."""
+    ``args`` are named as in the schema (``clusterId``). Invalid arguments fail as the engine's
+    "invalid inputs" error, one line per problem naming its field (the schema's name), rule and
+    value (as the Python library's ``SpecProblems``), without a traceback."""
     try:
         component = PluginClusterCmek(
-            name, dict(args), options,  # type: ignore[arg-type]  # validated by ClusterCmek itself
+            name, to_library(args, GROUPS), options,  # type: ignore[arg-type]  # validated by ClusterCmek itself
             client_factory=_client_factory(api_key, api_url),
             activation_factory=plugin_activation,
         )
     except SpecProblems as exc:
         raise InputPropertiesError(
             f"ClusterCmek {name}: invalid arguments",
-            [{"property_path": problem.field, "reason": str(problem)} for problem in exc.problems],
+            [_reason(problem.field, str(problem)) for problem in exc.problems],
         ) from None
     except SpecError as exc:
-        raise InputPropertiesError(f"ClusterCmek {name}: invalid arguments",
-                                   [{"property_path": exc.field, "reason": str(exc)}]) from None
+        raise InputPropertiesError(f"ClusterCmek {name}: invalid arguments", [_reason(exc.field, str(exc))]) from None
     except ClusterFactsError as exc:  # the Cloud API client names the Python library's setting
         message = str(exc).replace("cockroach:apiKey", API_KEY_SETTING)
         raise InputPropertiesError(f"ClusterCmek {name}: {message}") from None
     urn = await component.urn.future()
-    state = {attribute: await _resolved(getattr(component, attribute)) for attribute in OUTPUT_ATTRIBUTES}
+    state = {camel(attribute): await _resolved(getattr(component, attribute)) for attribute in OUTPUT_ATTRIBUTES}
     return str(urn), state
+
+
+def _reason(field: str, text: str) -> dict[str, str]:
+    """One problem for the engine, its field and message in the schema's names."""
+    named = schema_path(field, GROUPS)
+    if text.startswith(field):
+        text = named + text[len(field):]
+    return {"property_path": named, "reason": text}

@@ -51,6 +51,7 @@ from cmek_component import activation_operations as operations
 from cmek_component.activation_inputs import OUTPUT_NAMES, ActivationError
 
 from .construct import construct_cluster_cmek
+from .names import camel, to_library, to_schema
 from .schema import ACTIVATION_TOKEN, API_KEY_SETTING, COMPONENT_TOKEN, PACKAGE, schema_json
 from .values import UNKNOWN, Unknown, contains_unknown, plain_map, property_map
 
@@ -136,49 +137,50 @@ class CmekProvider(Provider):
 
     async def check(self, request: CheckRequest) -> CheckResponse:
         self._activation(request.type)
-        olds, _ = plain_map(request.old_inputs)
-        news, secret = plain_map(request.new_inputs)
+        olds, _ = _library(request.old_inputs)
+        news, secret = _library(request.new_inputs)
         inputs, failures = operations.check(olds, news, _is_unknown)
-        return CheckResponse(inputs=property_map(inputs, secret),
-                             failures=[CheckFailure(prop, reason) for prop, reason in failures])
+        return CheckResponse(inputs=_schema(inputs, secret),
+                             failures=[CheckFailure(_named(prop), _named_text(prop, reason)) for prop, reason in failures])
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
         self._activation(request.type)
-        olds, _ = plain_map(request.old_state)
-        news, _ = plain_map(request.new_inputs)
+        olds, _ = _library(request.old_state)
+        news, _ = _library(request.new_inputs)
         result = operations.diff(olds, news, _is_unknown)
-        return DiffResponse(changes=result.changes, replaces=list(result.replaces), delete_before_replace=False)
+        return DiffResponse(changes=result.changes, replaces=[_named(name) for name in result.replaces],
+                            delete_before_replace=False)
 
     async def create(self, request: CreateRequest) -> CreateResponse:
         self._activation(request.type)
-        props, secret = plain_map(request.properties)
+        props, secret = _library(request.properties)
         if request.preview:
-            return CreateResponse(resource_id="", properties=property_map(_planned(props), secret))
+            return CreateResponse(resource_id="", properties=_schema(_planned(props), secret))
         id_, outs = await _in_thread(operations.create, self.context(request.urn), props)
-        return CreateResponse(resource_id=id_, properties=property_map(outs, secret))
+        return CreateResponse(resource_id=id_, properties=_schema(outs, secret))
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
         self._activation(request.type)
-        olds, _ = plain_map(request.olds)
-        news, secret = plain_map(request.news)
+        olds, _ = _library(request.olds)
+        news, secret = _library(request.news)
         if request.preview:
-            return UpdateResponse(properties=property_map(_planned(news), secret))
+            return UpdateResponse(properties=_schema(_planned(news), secret))
         outs = await _in_thread(operations.update, self.context(request.urn), olds, news)
-        return UpdateResponse(properties=property_map(outs, secret))
+        return UpdateResponse(properties=_schema(outs, secret))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         self._activation(request.type)
-        props, secret = plain_map(request.properties)
+        props, secret = _library(request.properties)
         found = await _in_thread(operations.read, self.context(request.urn), request.resource_id, props)
         if found is None:
             return ReadResponse(resource_id="")
         outs, live = found
-        return ReadResponse(resource_id=request.resource_id, properties=property_map(outs, secret),
-                            inputs=property_map(live, secret))
+        return ReadResponse(resource_id=request.resource_id, properties=_schema(outs, secret),
+                            inputs=_schema(live, secret))
 
     async def delete(self, request: DeleteRequest) -> None:
         self._activation(request.type)
-        props, _ = plain_map(request.properties)
+        props, _ = _library(request.properties)
         self.log("warning", request.urn)(operations.delete_warning(request.resource_id, props))
 
     # ------------------------------------------------------------------ the component
@@ -196,6 +198,31 @@ class CmekProvider(Provider):
             )
         urn, state = await construct_cluster_cmek(request.name, args, request.options, self.api_key, self.api_url)
         return ConstructResponse(urn=urn, state=_state_values(state, bool(secret)), state_dependencies={})
+
+
+def _library(values: Mapping[str, PropertyValue]) -> tuple[dict[str, Any], set[str]]:
+    """A request's properties under the library's names, and the secret ones (library names)."""
+    plain, secret = plain_map(values)
+    return to_library(plain), set(to_library(dict.fromkeys(secret)))
+
+
+def _schema(values: Mapping[str, Any], secret: set[str]) -> dict[str, PropertyValue]:
+    """Library-named values for the engine, under the schema's names."""
+    return property_map(to_schema(values), set(to_schema(dict.fromkeys(secret))))
+
+
+def _named(field: str) -> str:
+    """A library field path (``region_specs[0].key``) under the schema's top-level name."""
+    head, sep, rest = field.partition(".")
+    name, bracket, index = head.partition("[")
+    try:
+        return camel(name) + bracket + index + sep + rest
+    except ValueError:  # not a library name: as it came
+        return field
+
+
+def _named_text(field: str, text: str) -> str:
+    return _named(field) + text[len(field):] if text.startswith(field) else text
 
 
 def _planned(props: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 Every description is the docstring under the field in the source (``args.py``: the arguments of
 ``ClusterCmek`` and its option groups; ``component.py``: its outputs; ``activation.py``: the
 inputs of ``CmekActivation``), so the schema and the Python library document the same words.
-Property names are the Python library's (``cluster_id``, ``aws.key_mode``): one spelling in the
-library, the stack config ``cmek:clusters`` and a YAML program.
+Property names are camelCase as in every Pulumi package (``clusterId``, ``aws.keyMode``): the
+library's snake_case names through :mod:`.names`, renamed back by the provider.
 """
 
 from __future__ import annotations
@@ -19,12 +19,18 @@ from typing import Any, Literal, NotRequired, Required, get_args, get_origin
 
 from cmek_component import args as args_module
 
+from .names import camel
+
 PACKAGE = "cockroach-cmek"
 COMPONENT_TOKEN = f"{PACKAGE}:index:ClusterCmek"
 ACTIVATION_TOKEN = f"{PACKAGE}:index:CmekActivation"
 API_KEY_SETTING = f"{PACKAGE}:apiKey"
 """The provider setting of the API key (``pulumi config set --secret cockroach-cmek:apiKey <key>``)."""
 SOURCE = Path(__file__).resolve().parent.parent
+
+GROUPS = frozenset({"aws", "gcp", "vault", "activation"})
+"""Arguments of ``ClusterCmek`` that are option groups (library names): their fields are
+properties too (renamed), not map keys."""
 
 OPTION_TYPES: dict[str, type] = {
     "AwsKeyOptions": args_module.AwsKeyOptions,
@@ -115,13 +121,18 @@ def _properties(cls: type, path: Path) -> tuple[dict[str, Any], list[str]]:
         description = docs.get(name)
         if not description:
             raise LookupError(f"{cls.__name__}.{name}: no docstring in {path}: every schema property is documented")
-        properties[name] = {**spec, "description": description}
+        properties[camel(name)] = {**spec, "description": description}
     total = bool(getattr(cls, "__total__", True))
     required = [
-        name for name, annotation in hints.items()
+        camel(name) for name, annotation in hints.items()
         if get_origin(annotation) is Required or (total and get_origin(annotation) is not NotRequired)
     ]
     return properties, sorted(required)
+
+
+COMPONENT_REQUIRED_OUTPUTS = ("auth_principal", "key_uris", "region_specs", "cmek_config_json", "status",
+                              "region_statuses")
+"""Outputs every cluster has (the others are null on one of the clouds)."""
 
 
 def _component_outputs() -> tuple[dict[str, Any], list[str]]:
@@ -140,8 +151,8 @@ def _component_outputs() -> tuple[dict[str, Any], list[str]]:
         "region_statuses": {"type": "object", "additionalProperties": {"type": "string"}},
     }
     return (
-        {name: {**spec, "description": docs[name]} for name, spec in outputs.items()},
-        ["auth_principal", "key_uris", "region_specs", "cmek_config_json", "status", "region_statuses"],
+        {camel(name): {**spec, "description": docs[name]} for name, spec in outputs.items()},
+        [camel(name) for name in COMPONENT_REQUIRED_OUTPUTS],
     )
 
 
@@ -159,15 +170,16 @@ ACTIVATION_INPUTS: dict[str, dict[str, Any]] = {
 
 def _activation() -> dict[str, Any]:
     docs = field_docs(SOURCE / "activation.py", "CmekActivationArgs")
-    inputs = {name: {**spec, "description": docs[name]} for name, spec in ACTIVATION_INPUTS.items()}
-    outputs = {**inputs, **{name: {**spec, "description": text} for name, (spec, text) in ACTIVATION_OUTPUTS.items()}}
+    inputs = {camel(name): {**spec, "description": docs[name]} for name, spec in ACTIVATION_INPUTS.items()}
+    outputs = {**inputs, **{camel(name): {**spec, "description": text}
+                            for name, (spec, text) in ACTIVATION_OUTPUTS.items()}}
     return {
         "description": "CMEK on one CockroachDB Cloud cluster: enables, rotates, adds regions and (only when asked) "
         "revokes through the Cloud API, and waits until every region reports ENABLED. Delete makes no API call.",
         "inputProperties": inputs,
-        "requiredInputs": ["cluster_id", "region_specs"],
+        "requiredInputs": ["clusterId", "regionSpecs"],
         "properties": outputs,
-        "required": sorted([*inputs, *ACTIVATION_OUTPUTS]),
+        "required": sorted([*inputs, *map(camel, ACTIVATION_OUTPUTS)]),
     }
 
 

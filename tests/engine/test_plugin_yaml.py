@@ -82,7 +82,7 @@ def test_the_yaml_example_creates_rotates_and_destroys_like_the_python_library(
         workspace.run("config", "set", "clusterId", "B23EAEE4-E12C-4288-95DB-3E81EE22D2EA").check()
         refused = workspace.run("preview")
         assert refused.returncode != 0
-        assert "cluster_id: expected" in refused.output and "B23EAEE4-E12C-4288-95DB-3E81EE22D2EA" in refused.output
+        assert "clusterId: expected" in refused.output and "B23EAEE4-E12C-4288-95DB-3E81EE22D2EA" in refused.output
         assert "Traceback" not in refused.output
         assert simulator.mutating() == [] and backends.mutating_calls() == []
         workspace.run("config", "set", "clusterId", CLUSTER).check()
