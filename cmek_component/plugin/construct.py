@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pulumi.errors import InputPropertiesError
+from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
 
 from cmek_component.activation_inputs import OUTPUT_NAMES, with_defaults
 from cmek_component.component import ActivationResource, ClusterCmek, ClusterFactsError
@@ -100,7 +100,7 @@ async def construct_cluster_cmek(
     return str(urn), state
 
 
-def _reason(field: str, text: str) -> dict[str, str]:
+def _reason(field: str, text: str) -> InputPropertyErrorDetails:
     """One problem for the engine, its field and message in the schema's names."""
     named = schema_path(field, GROUPS)
     if text.startswith(field):
