@@ -11,12 +11,15 @@ activation) and changes nothing. One unmeasured preview (of N = 1: the same code
 then the counts interleaved
 (1, 10, 25, 50, 1, 10, ...) ``--repeats`` times.
 
-Reported: medians of wall and CPU time (the CLI and every process it waited for) and of the
-program process's own CPU time (``programs/recorded_main.py``) per count,
-the least-squares slope per cluster, and the marginal ratio (time(N) - time(1)) /
-(time(10) - time(1)) against (N - 1) / 9, its value if growth is exactly linear. Linear: r^2 >=
-0.99 and the per-cluster cost above N = 1 at the largest count within 1 +/- 0.25 of the one at
-10 (``bench_scale``'s rule), judged on CPU time.
+Reported: medians of wall and CPU time (the CLI and every process it waited for), of the
+program process's own CPU time (``programs/recorded_main.py``) and of the stand-in provider
+plugins' CPU time (``programs/recorded_plugin.py``) per count, the least-squares slope per
+cluster, and the marginal ratio (time(N) - time(1)) / (time(10) - time(1)) against (N - 1) / 9,
+its value if growth is exactly linear. Linear: r^2 >= 0.99 and the per-cluster cost above N = 1
+at the largest count within 1 +/- 0.25 of the one at 10 (``bench_scale``'s rule), judged on the
+CPU time of what a user runs: the CLI, the language host, the program and our dynamic provider,
+that is every process but the stand-ins for the AWS provider (a user runs pulumi-aws, not our
+moto-backed Python stand-in; its CPU time is reported beside, and the total's verdict too).
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ class GrowthResult:
     load_after: str = ""
 
     def median(self, count: int, what: str = "wall") -> float:
+        if what == "product_cpu":
+            return statistics.median(r.cpu_seconds - r.standin_cpu_seconds for r in self.runs[count])
         return statistics.median(getattr(r, f"{what}_seconds") for r in self.runs[count])
 
     def series(self, what: str) -> tuple[list[float], list[float]]:
@@ -88,8 +93,9 @@ class GrowthResult:
 
     @property
     def time_linear(self) -> bool:
-        """Judged on CPU time: wall time on a shared machine also holds waits for a core."""
-        return self.linear("cpu")
+        """Judged on the CPU time of every process but the stand-in providers: wall time on a
+        shared machine also holds waits for a core, and the stand-ins are not what a user runs."""
+        return self.linear("product_cpu")
 
 
 def _check(run: TimedRun, clusters: int) -> TimedRun:
@@ -125,7 +131,7 @@ def report(result: GrowthResult) -> str:
     for c in result.counts:
         per = "-" if c == result.counts[0] else f"{result.per_cluster(c, 'wall') * 1000:.0f}"
         rows.append([c, 1 + RESOURCES_PER_CLUSTER * c, len(result.runs[c]), result.median(c), result.median(c, "cpu"),
-                     result.median(c, "program_cpu"), per,
+                     result.median(c, "standin_cpu"), result.median(c, "product_cpu"), result.median(c, "program_cpu"), per,
                      ", ".join(f"{r.wall_seconds:.2f}" for r in result.runs[c])])
     lines = [
         f"### 6. Growth of a real `pulumi preview`: 1 to {result.largest} one-region AWS clusters (medians)",
@@ -133,11 +139,14 @@ def report(result: GrowthResult) -> str:
         f"Load average before {result.load_before}, after {result.load_after}. One empty stack per count,"
         " counts interleaved; one unmeasured preview (N = 1) first.",
         "",
-        table(["clusters", "resources", "runs", "wall s", "CPU s", "program CPU s", "wall ms/cluster above N=1",
+        table(["clusters", "resources", "runs", "wall s", "CPU s", "stand-ins CPU s", "CPU s without stand-ins",
+               "program CPU s", "wall ms/cluster above N=1",
                "each run, wall s"], rows),
         "",
     ]
-    for what, label in (("wall", "wall time"), ("cpu", "CPU time"), ("program_cpu", "the program's own CPU time")):
+    for what, label in (("wall", "wall time"), ("cpu", "CPU time"), ("standin_cpu", "the stand-ins' CPU time"),
+                        ("product_cpu", "CPU time without the stand-ins"),
+                        ("program_cpu", "the program's own CPU time")):
         slope, intercept, r2 = result.fit(what)
         lines.append(
             f"- {label}: least-squares slope {slope * 1000:.0f} ms per cluster (intercept {intercept:.2f} s, r^2 {r2:.4f});"
@@ -149,9 +158,13 @@ def report(result: GrowthResult) -> str:
         f" (per-cluster at {result.largest} / at 10: {result.drift('program_cpu'):.2f}x)"
     )
     lines.append(
-        f"- growth of CPU time: {verdict(result.time_linear)} as linear (per-cluster CPU time at {result.largest}"
-        f" clusters / at 10: {result.drift('cpu'):.2f}x). Linear = r^2 >= {R2_MIN} and that ratio within"
-        f" 1 +/- {PER_CLUSTER_DRIFT:g}."
+        f"- CPU time with the stand-ins (diagnostic): {'linear' if result.linear('cpu') else 'NOT linear'}"
+        f" (per-cluster at {result.largest} / at 10: {result.drift('cpu'):.2f}x)"
+    )
+    lines.append(
+        f"- growth of CPU time without the stand-ins: {verdict(result.time_linear)} as linear (per-cluster at"
+        f" {result.largest} clusters / at 10: {result.drift('product_cpu'):.2f}x). Linear = r^2 >= {R2_MIN} and that"
+        f" ratio within 1 +/- {PER_CLUSTER_DRIFT:g}."
     )
     return "\n".join(lines)
 

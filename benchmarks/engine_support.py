@@ -41,8 +41,12 @@ PROGRAMS = Path(__file__).resolve().parent / "programs"
 ACTIVATIONS_PROGRAM = PROGRAMS / "activations.py"
 HAND_PROGRAM = PROGRAMS / "hand_aws.py"
 RECORDED_MAIN = PROGRAMS / "recorded_main.py"
+RECORDED_PLUGIN = PROGRAMS / "recorded_plugin.py"
 PROGRAM_CPU_FILE = "program-cpu.txt"
 """In a workspace's state directory: one line per program run, its CPU seconds (``RECORDED_MAIN``)."""
+PLUGIN_CPU_FILE = "standin-cpu.txt"
+"""In a workspace's state directory: one line per stand-in provider process, its CPU seconds
+(``RECORDED_PLUGIN``)."""
 
 BYTECODE_ENV = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(PYCACHE)}
 """Bytecode caching on for every process the CLI starts (program, plugins), as on a user's
@@ -111,14 +115,24 @@ def program_workspace(directory: Path, cli: Path, simulator: RunningSimulator, b
     and :data:`API_KEY` (a secret)."""
     project = directory / "project"
     write_project(project, program, name, stack_config, stack)
-    env = dict(BYTECODE_ENV, BENCH_PROGRAM_CPU_FILE=str(directory / "state" / PROGRAM_CPU_FILE))
+    env = dict(BYTECODE_ENV, BENCH_PROGRAM_CPU_FILE=str(directory / "state" / PROGRAM_CPU_FILE),
+               BENCH_PLUGIN_CPU_FILE=str(directory / "state" / PLUGIN_CPU_FILE))
     if backends is not None:
         env.update(backends.env())
     workspace = Workspace(project, directory / "state", stack=stack, cli=cli, env=env)
     if backends is not None:
-        install_standins(workspace.home)
+        install_standins(workspace.home, python=_recording_python(directory))
     workspace.init_stack(config={"cockroach:apiUrl": simulator.url}, secrets={"cockroach:apiKey": API_KEY})
     return workspace
+
+
+def _recording_python(directory: Path) -> Path:
+    """An interpreter for the stand-ins' launchers that runs each plugin under
+    ``programs/recorded_plugin.py`` (its CPU time recorded at exit)."""
+    script = directory / "recording-python"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{RECORDED_PLUGIN}" "$@"\n')
+    script.chmod(0o755)
+    return script
 
 
 def local_stack_config() -> dict[str, Any]:
@@ -157,10 +171,12 @@ class TimedRun:
     program_cpu_seconds: float
     """CPU time of the program's own process (0.0 when the command ran no program)."""
     result: CliResult
+    standin_cpu_seconds: float = 0.0
+    """CPU time of the stand-in provider plugins the command started (part of ``cpu_seconds``)."""
 
 
-def _program_cpu_lines(workspace: Workspace) -> list[float]:
-    recorded = workspace.state_dir / PROGRAM_CPU_FILE
+def _cpu_lines(workspace: Workspace, name: str = PROGRAM_CPU_FILE) -> list[float]:
+    recorded = workspace.state_dir / name
     return [float(line) for line in recorded.read_text().split()] if recorded.exists() else []
 
 
@@ -168,15 +184,18 @@ def timed(workspace: Workspace, *args: str, timeout: float = 900.0) -> TimedRun:
     """Runs ``pulumi <args>`` and measures it. CPU time is the ``RUSAGE_CHILDREN`` difference:
     the CLI and every descendant it waited for (language host, program, provider plugins); the
     simulator and moto, started earlier and still running, are not in it. The program's own CPU
-    time is what ``programs/recorded_main.py`` recorded during the command."""
-    programs_before = len(_program_cpu_lines(workspace))
+    time is what ``programs/recorded_main.py`` recorded during the command, the stand-ins' what
+    ``programs/recorded_plugin.py`` recorded."""
+    programs_before = len(_cpu_lines(workspace))
+    plugins_before = len(_cpu_lines(workspace, PLUGIN_CPU_FILE))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = workspace.run(*args, timeout=timeout)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return TimedRun(wall, cpu, sum(_program_cpu_lines(workspace)[programs_before:]), result)
+    return TimedRun(wall, cpu, sum(_cpu_lines(workspace)[programs_before:]), result,
+                    sum(_cpu_lines(workspace, PLUGIN_CPU_FILE)[plugins_before:]))
 
 
 def load_average() -> str:
