@@ -1,0 +1,68 @@
+"""The plugin's schema reference in README.md is generated from the schema the plugin serves
+and must be up to date; every property of the schema has a row with its three spellings."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+from cmek_component.plugin.schema import ACTIVATION_TOKEN, COMPONENT_TOKEN, schema
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_schema_reference", ROOT / "scripts" / "gen_schema_reference.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_reference_is_what_the_generator_writes() -> None:
+    generator = load_generator()
+    committed = generator.committed_block((ROOT / "README.md").read_text())
+    assert committed == generator.render(), "run: venv/bin/python scripts/gen_schema_reference.py"
+    assert generator.main(["--check"]) == 0
+
+
+def test_a_stale_reference_fails_the_check_and_is_rewritten(tmp_path: Path) -> None:
+    generator = load_generator()
+    readme = tmp_path / "README.md"
+    readme.write_text(generator.splice((ROOT / "README.md").read_text(),
+                                       generator.render().replace("`clusterId`", "`clusterIdentifier`", 1)))
+    generator.OUTPUT = readme
+    assert generator.main(["--check"]) == 1
+    assert generator.main([]) == 0
+    assert generator.main(["--check"]) == 0 and "`clusterIdentifier`" not in readme.read_text()
+
+
+def _rows(text: str, heading: str) -> dict[str, list[str]]:
+    section = text.split(heading, 1)[1].split("\n#### ", 1)[0]
+    return {line.split(" | ")[0].strip("| `"): [cell.strip() for cell in line.split(" | ")]
+            for line in section.splitlines() if line.startswith("| `")}
+
+
+def test_every_property_has_a_row_with_its_spellings_type_and_description() -> None:
+    text = load_generator().committed_block((ROOT / "README.md").read_text())
+    document = schema()
+    component = document["resources"][COMPONENT_TOKEN]
+    inputs = _rows(text, f"#### `{COMPONENT_TOKEN}`: inputs")
+    assert sorted(inputs) == sorted(component["inputProperties"])
+    assert inputs["clusterId"][1:5] == ["`ClusterId`", "`cluster_id`", "string", "yes"]
+    assert inputs["aws"][3] == "`AwsKeyOptions`"
+    assert inputs["addRegions"][3] == "map of integer"
+    outputs = _rows(text, f"#### `{COMPONENT_TOKEN}`: outputs")
+    assert sorted(outputs) == sorted(component["properties"])
+    assert outputs["keyUris"][2] == "`key_uris`"
+    aws = _rows(text, "#### `AwsKeyOptions`")
+    assert sorted(aws) == sorted(document["types"]["cockroach-cmek:index:AwsKeyOptions"]["properties"])
+    assert aws["keyMode"][2] == "`key_mode`"
+    activation = _rows(text, f"#### `{ACTIVATION_TOKEN}`")
+    assert sorted(activation) == sorted(document["resources"][ACTIVATION_TOKEN]["properties"])
+    settings = _rows(text, "#### Provider settings")
+    assert settings["apiKey"][3] == "string, secret"
+    for table in (inputs, outputs, aws, activation, settings):
+        for name, row in table.items():
+            assert len(row[5].strip(" |")) > 10, name
