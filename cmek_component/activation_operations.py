@@ -191,14 +191,23 @@ def update(context: CallContext, olds: Mapping[str, Any], news: Mapping[str, Any
 
 def read(context: CallContext, id_: str, props: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The live configuration as (outputs, inputs): its keys become ``region_specs`` (an
-    out-of-band rotation shows up); ``None`` when the cluster has no CMEK."""
+    out-of-band rotation shows up); ``None`` when the cluster has no CMEK. A get by id (``pulumi
+    import``: no inputs known) of a cluster without CMEK raises :class:`ActivationError` naming
+    it: there is nothing to import."""
     known = with_defaults(inputs_of(props))
     known.setdefault("cluster_id", id_)
-    if "region_specs" in known:
-        inputs = parse(known)
-    else:  # a get by id: the live configuration supplies the specs
+    by_id = "region_specs" not in known
+    if by_id:  # the live configuration supplies the specs
         inputs = ActivationInputs(cluster_id=str(known["cluster_id"]), region_specs=())
+    else:
+        inputs = parse(known)
     cmek = _call(context, lambda runner: runner.read(), inputs)
+    if cmek is None and by_id:
+        raise ActivationError(
+            f"cluster {inputs.cluster_id}: CMEK is not enabled on it (the Cloud API has no CMEK configuration): "
+            "nothing to import. Declare a ClusterCmek for the cluster instead: `pulumi up` makes its keys and "
+            "enables CMEK"
+        )
     if cmek is None:
         return None
     live = dict(inputs.to_props())

@@ -169,3 +169,41 @@ def test_schema_names_are_camel_case_and_map_keys_stay_data() -> None:
     assert to_library(named, frozenset({"aws"})) == library
     assert schema_path("aws.key_mode", frozenset({"aws"})) == "aws.keyMode"
     assert schema_path("add_regions.us_east_1") == "addRegions.us_east_1"
+
+
+class _Context:
+    """The part of ``grpc.aio.ServicerContext`` that ``_answered`` uses."""
+
+    def __init__(self) -> None:
+        self.aborted: tuple[object, str] | None = None
+
+    async def abort(self, code: object, details: str) -> None:
+        self.aborted = (code, details)
+        raise RuntimeError("aborted")
+
+
+def test_a_user_error_reaches_the_engine_as_its_message_alone_and_a_bug_keeps_its_stack() -> None:
+    from cmek_component.plugin.server import _answered, user_error
+
+    async def sdk_wrapped(error: Exception) -> None:
+        """As the SDK's servicer does: the message with the stack appended, chained to the original."""
+        try:
+            raise error
+        except Exception as inner:  # noqa: BLE001 - any error, as the SDK
+            raise Exception(f"{inner}:\n  File \"x.py\", line 1")  # noqa: B904 - the SDK's own way
+
+    async def failing(request: object, context: object) -> None:
+        await sdk_wrapped(ActivationError(f"cluster {CLUSTER}: CMEK is not enabled on it"))
+
+    async def buggy(request: object, context: object) -> None:
+        await sdk_wrapped(TypeError("unsupported operand"))
+
+    context = _Context()
+    with pytest.raises(RuntimeError, match="aborted"):
+        run(_answered(failing, None, context))
+    assert context.aborted is not None and context.aborted[1] == f"cluster {CLUSTER}: CMEK is not enabled on it"
+    assert user_error(Exception("x")) is None
+    other = _Context()
+    with pytest.raises(Exception, match="unsupported operand:\n  File"):
+        run(_answered(buggy, None, other))
+    assert other.aborted is None

@@ -8,11 +8,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     """Serves the provider (the engine passes its address as the first argument)."""
-    from pulumi.provider.experimental import server
-
     from .provider import CmekProvider
     from .schema import package_version
+    from .server import serve
 
     args = list(sys.argv[1:] if argv is None else argv)
     engine = next((arg for arg in args if not arg.startswith("-")), None)
-    server.main(args, package_version(), CmekProvider(engine))
+    serve(args, package_version(), CmekProvider(engine))

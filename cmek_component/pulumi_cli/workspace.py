@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_SUMMARY_LINE = re.compile(r"^\s+(?:[-+~<>]+\s*)?(?P<count>[0-9]+) (?P<what>[a-z ]+?)\s*$")
+_SUMMARY_LINE = re.compile(r"^\s+(?:[-+~<>=]+\s*)?(?P<count>[0-9]+) (?P<what>[a-z ]+?)\s*$")
 _CHANGES_LINE = re.compile(r"^\s+[0-9]+ changes?\. (?P<unchanged>[0-9]+) unchanged\s*$")
 REPO = Path(__file__).resolve().parents[2]
 OFFLINE_ENV = {
@@ -81,7 +81,8 @@ class CliResult:
                 if line.strip():
                     break
                 continue
-            counts[match["what"].strip()] = int(match["count"])
+            if match["what"].strip() not in ("change", "changes"):  # the total of the lines above
+                counts[match["what"].strip()] = int(match["count"])
         return counts
 
     def diagnostics(self) -> dict[str, str]:
