@@ -131,6 +131,8 @@ class CallContext:
     """Where progress lines go (default: the runtime's)."""
     warn: Callable[[str], None] | None = None
     """Where warnings go (default: the runtime's)."""
+    adapt_runtime: Callable[[ProviderRuntime], ProviderRuntime] | None = None
+    """Applied to the runtime of each call (the plugin makes its sleeps and attempts cooperative)."""
 
     def __repr__(self) -> str:  # never the key
         return f"CallContext(api_key={'<set>' if self.api_key else None}, api_url={self.api_url!r})"
@@ -246,7 +248,7 @@ def _call(context: CallContext, operation: Callable[[ActivationRunner], Any], in
     if not (context.api_key or os.environ.get(API_KEY_ENV)):
         missing = MISSING_KEY_MESSAGE.replace("cockroach:apiKey", context.key_setting)
         raise ActivationError(f"cluster {inputs.cluster_id}: {missing}{context.missing_hint}")
-    runtime = _runtime
+    runtime = context.adapt_runtime(_runtime) if context.adapt_runtime else _runtime
     info = context.info or runtime.info
     warn = context.warn or runtime.warn
     client = runtime.make_client(context.api_key, context.api_url, runtime.sleep, runtime.clock)

@@ -488,6 +488,10 @@ class _BearerAuth(requests.auth.AuthBase):
         return "_BearerAuth(<redacted>)"
 
 
+def _in_this_thread(attempt: Callable[[], Any]) -> Any:
+    return attempt()
+
+
 class CloudApiClient:
     """A CockroachDB Cloud API client for the CMEK operations.
 
@@ -508,6 +512,9 @@ class CloudApiClient:
     ``session``: a ``requests.Session`` to use; the client mounts its retrying adapter on it
     for ``api_url`` and sends its headers per request (the session's own headers are left alone).
     ``sleep``/``clock``: injectable for tests (``time.sleep``/``time.monotonic``).
+    ``offload``: runs one attempt (the request and the reading of its answer) and returns its
+    result; default: in the calling thread. The plugin runs attempts in a thread pool while its
+    activations wait as coroutines (``cmek_component/plugin/green.py``).
     """
 
     def __init__(
@@ -526,6 +533,7 @@ class CloudApiClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        offload: Callable[[Callable[[], Any]], Any] | None = None,
     ) -> None:
         given = api_key if api_key else os.environ.get(API_KEY_ENV) or None
         self.__api_key = given.strip().strip("\ufeff").strip() if given else None
@@ -551,6 +559,7 @@ class CloudApiClient:
         self.requests_per_second = requests_per_second
         self._sleep = sleep
         self._clock = clock
+        self._offload: Callable[[Callable[[], Any]], Any] = offload or _in_this_thread
         self._limiter: RequestRateLimiter | None = None
         self._retry = CloudRetry(
             total=max_retries,
@@ -677,6 +686,58 @@ class CloudApiClient:
         if limiter is not None:
             limiter.acquire(self._sleep)
 
+    def _attempt(
+        self, method: str, path: str, params: Mapping[str, str] | None, body: object, headers: dict[str, str],
+        api_key: str,
+    ) -> tuple[int, Any, Mapping[str, str], CloudApiError | None]:
+        """One attempt of a call, bounded by ``attempt_timeout``: (HTTP status, parsed answer,
+        answer headers, the ``CloudApiError`` for a failure or ``None``). Every exception is turned into a
+        ``CloudApiError`` whose text has lost the key, and returned rather than raised in the
+        except block, so that neither __cause__ nor __context__ keeps the original (requests
+        puts header values, hence the key, in some messages)."""
+        status = 0
+        parsed: Any = None
+        answer_headers: Mapping[str, str] = {}
+        failure: CloudApiError | None = None
+        with watched_attempts(self.attempt_timeout) as watch:
+            try:
+                response = self._session.request(
+                    method,
+                    self.api_url + path,
+                    params=params,
+                    json=body,
+                    headers=headers,
+                    auth=_BearerAuth(api_key),
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                status = response.status_code
+                answer_headers = response.headers
+                log.debug("Cloud API: %s %s -> HTTP %d", method, path, status)
+                try:
+                    content = read_body(response, self.max_response_bytes)
+                finally:
+                    response.close()
+                parsed = parse_json(content, MAX_JSON_DEPTH)
+            except BodyError as exc:
+                log.info("Cloud API: %s %s -> HTTP %d, answer refused (%s)", method, path, status, type(exc).__name__)
+                failure = CloudApiError(method, path, str(exc), http_status=status)
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+                reason = printable(self._scrub(str(exc)))[:300]
+                if watch.expired:
+                    reason = (
+                        f"the attempt took longer than attempt_timeout={self.attempt_timeout:g} s "
+                        "(the server answered too slowly) and was cut off"
+                    )
+                log.info("Cloud API: %s %s -> no answer (%s)", method, path, type(exc).__name__)
+                failure = ApiConnectionError(method, path, f"no answer from {self.api_url}: {reason}")
+            except Exception as exc:  # noqa: BLE001 - anything else, scrubbed the same way
+                reason = printable(self._scrub(f"{type(exc).__name__}: {exc}"))[:300]
+                log.info("Cloud API: %s %s -> failed (%s)", method, path, type(exc).__name__)
+                failure = CloudApiError(method, path, f"the request failed: {reason}")
+        return status, parsed, answer_headers, failure
+
     def _object(
         self, method: str, path: str, body: object = None, *, params: Mapping[str, str] | None = None
     ) -> Mapping[str, Any]:
@@ -696,48 +757,11 @@ class CloudApiClient:
         rate_limit_retries = 0
         while True:
             limiter.acquire(self._sleep)
-            # Every exception is turned into a CloudApiError whose text has lost the key, and
-            # raised outside the except block, so that neither __cause__ nor __context__ keeps
-            # the original (requests puts header values, hence the key, in some messages).
-            failure: CloudApiError | None = None
-            with watched_attempts(self.attempt_timeout) as watch:
-                try:
-                    response = self._session.request(
-                        method,
-                        self.api_url + path,
-                        params=params,
-                        json=body,
-                        headers=headers,
-                        auth=_BearerAuth(api_key),
-                        timeout=self.timeout,
-                        allow_redirects=False,
-                        stream=True,
-                    )
-                    status = response.status_code
-                    log.debug("Cloud API: %s %s -> HTTP %d", method, path, status)
-                    try:
-                        content = read_body(response, self.max_response_bytes)
-                    finally:
-                        response.close()
-                    parsed = parse_json(content, MAX_JSON_DEPTH)
-                except BodyError as exc:
-                    log.info("Cloud API: %s %s -> HTTP %d, answer refused (%s)", method, path, status, type(exc).__name__)
-                    failure = CloudApiError(method, path, str(exc), http_status=status)
-                except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                    reason = printable(self._scrub(str(exc)))[:300]
-                    if watch.expired:
-                        reason = (
-                            f"the attempt took longer than attempt_timeout={self.attempt_timeout:g} s "
-                            "(the server answered too slowly) and was cut off"
-                        )
-                    log.info("Cloud API: %s %s -> no answer (%s)", method, path, type(exc).__name__)
-                    failure = ApiConnectionError(method, path, f"no answer from {self.api_url}: {reason}")
-                except Exception as exc:  # noqa: BLE001 - anything else, scrubbed the same way
-                    reason = printable(self._scrub(f"{type(exc).__name__}: {exc}"))[:300]
-                    log.info("Cloud API: %s %s -> failed (%s)", method, path, type(exc).__name__)
-                    failure = CloudApiError(method, path, f"the request failed: {reason}")
-                finally:
-                    limiter.release()
+            try:
+                status, parsed, answer_headers, failure = self._offload(
+                    lambda: self._attempt(method, path, params, body, headers, api_key))
+            finally:
+                limiter.release()
             if failure is not None:
                 raise failure
             if 200 <= status <= 299:
@@ -747,7 +771,7 @@ class CloudApiClient:
                     method, path, f"expected a JSON object, got {printable(self._scrub(str(parsed)))[:200]!r}",
                     http_status=status,
                 )
-            error = error_from_response(method, path, status, parsed, response.headers)
+            error = error_from_response(method, path, status, parsed, answer_headers)
             error.message = self._scrub(error.message)
             error.details = _scrub_json(error.details, self._scrub)
             error.args = (str(error),)

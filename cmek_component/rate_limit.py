@@ -22,6 +22,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 __all__ = ["RequestRateLimiter", "api_key_digest", "shared_limiter"]
@@ -47,7 +48,9 @@ class RequestRateLimiter:
     ``requests_per_second``: a positive number (default used by the client: 10).
     ``clock``: monotonic seconds (default ``time.monotonic``).
     Use ``acquire(sleep)`` before sending a request and ``release()`` when its response (or
-    error) is in; both apply to the calling thread's request.
+    error) is in; both apply to the caller's request: the calling thread's, or the calling
+    greenlet's (the place is kept in a context variable, which each thread and each greenlet
+    has its own of).
     """
 
     def __init__(self, requests_per_second: float, *, clock: Clock = time.monotonic) -> None:
@@ -59,7 +62,7 @@ class RequestRateLimiter:
         self._clock = clock
         self._lock = threading.Lock()
         self._slots: list[_Slot] = []
-        self._local = threading.local()
+        self._held: ContextVar[_Slot | None] = ContextVar(f"rate-limit-place-{id(self)}", default=None)
 
     def __repr__(self) -> str:
         return f"RequestRateLimiter(limit={self.limit}, window={self.window:g}s)"
@@ -74,20 +77,20 @@ class RequestRateLimiter:
                 if len(self._slots) < self.limit:
                     slot = _Slot()
                     self._slots.append(slot)
-                    self._local.slot = slot
+                    self._held.set(slot)
                     return
                 ended = [s.end for s in self._slots if s.end is not None]
                 wait = min(ended) + self.window - now + _EPSILON if ended else _POLL_SECONDS
             sleep(max(wait, _EPSILON))
 
     def release(self) -> None:
-        """Marks this thread's request as answered now; no-op when it holds no place."""
-        slot: _Slot | None = getattr(self._local, "slot", None)
+        """Marks the caller's request as answered now; no-op when it holds no place."""
+        slot = self._held.get()
         if slot is None:
             return
         with self._lock:
             slot.end = self._clock()
-        self._local.slot = None
+        self._held.set(None)
 
 
 def api_key_digest(api_key: str) -> str:

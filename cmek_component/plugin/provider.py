@@ -17,9 +17,7 @@ output or log line.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -51,18 +49,10 @@ from cmek_component import activation_operations as operations
 from cmek_component.activation_inputs import OUTPUT_NAMES, ActivationError
 
 from .construct import construct_cluster_cmek
+from .green import green_runtime, run_green
 from .names import camel, to_library, to_schema
 from .schema import ACTIVATION_TOKEN, API_KEY_SETTING, COMPONENT_TOKEN, PACKAGE, schema_json
 from .values import UNKNOWN, Unknown, contains_unknown, plain_map, property_map
-
-WORKERS = 256
-"""Threads for the Cloud API calls: each activation holds one while it waits for ENABLED, and
-many clusters wait at once (asyncio's default pool has cores + 4 threads; see dynamic_host)."""
-_EXECUTOR = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="cmek-activation")
-
-
-async def _in_thread(function: Callable[..., Any], *args: Any) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, function, *args)
 
 
 def _is_unknown(value: object) -> bool:
@@ -125,7 +115,8 @@ class CmekProvider(Provider):
 
     def context(self, urn: str) -> operations.CallContext:
         return operations.CallContext(api_key=self.api_key, api_url=self.api_url, key_setting=API_KEY_SETTING,
-                                      info=self.log("info", urn), warn=self.log("warning", urn))
+                                      info=self.log("info", urn), warn=self.log("warning", urn),
+                                      adapt_runtime=green_runtime)
 
     # ------------------------------------------------------------------ the activation
 
@@ -156,7 +147,7 @@ class CmekProvider(Provider):
         props, secret = _library(request.properties)
         if request.preview:
             return CreateResponse(resource_id="", properties=_schema(_planned(props), secret))
-        id_, outs = await _in_thread(operations.create, self.context(request.urn), props)
+        id_, outs = await run_green(operations.create, self.context(request.urn), props)
         return CreateResponse(resource_id=id_, properties=_schema(outs, secret))
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
@@ -165,13 +156,13 @@ class CmekProvider(Provider):
         news, secret = _library(request.news)
         if request.preview:
             return UpdateResponse(properties=_schema(_planned(news), secret))
-        outs = await _in_thread(operations.update, self.context(request.urn), olds, news)
+        outs = await run_green(operations.update, self.context(request.urn), olds, news)
         return UpdateResponse(properties=_schema(outs, secret))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         self._activation(request.type)
         props, secret = _library(request.properties)
-        found = await _in_thread(operations.read, self.context(request.urn), request.resource_id, props)
+        found = await run_green(operations.read, self.context(request.urn), request.resource_id, props)
         if found is None:
             return ReadResponse(resource_id="")
         outs, live = found
