@@ -3,9 +3,9 @@ TypeScript SDK of the ``cockroach-cmek`` provider plugin (``provider/``), on the
 this project's Node.js language host (``tools/pulumi-language-nodejs``), the stand-in AWS
 provider and the simulator.
 
-As a user from a fresh clone: ``npm ci`` (the committed lock), ``pulumi package add`` of the
-plugin's directory (the SDK generated into ``sdks/cockroach-cmek``, linked into package.json and
-compiled by npm), then the YAML example's lifecycle, asserting the same outcome as
+As a user from a fresh clone: ``pulumi package add`` of the plugin's directory (the SDK generated
+into ``sdks/cockroach-cmek``, linked into package.json, npm installing the committed lock and
+compiling the SDK), then the YAML example's lifecycle, asserting the same outcome as
 ``test_plugin_yaml.py`` (and so as ``test_program_aws.py`` for the Python library): an invalid
 argument refused naming it; create (10 resources, CMEK ENABLED, one POST); a rotation to key
 generation 2 (one PUT); destroy (keys and role retained, CMEK untouched, no Cloud API call); the
@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import yaml
@@ -44,13 +43,16 @@ NPM_ENV = {"npm_config_prefer_offline": "true", "npm_config_update_notifier": "f
 
 
 def typescript_project(tmp_path: Path) -> Path:
-    """A copy of ``examples/typescript``'s committed files, its dependencies installed with ``npm ci``."""
+    """A copy of ``examples/typescript``'s committed files whose ``packages:`` names this checkout's
+    ``provider/`` (``pulumi package add`` is then given the same directory)."""
     project = tmp_path / "program"
     project.mkdir()
     for name in COMMITTED:
         shutil.copy2(EXAMPLE / name, project / name)
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"], cwd=project, check=True,
-                   capture_output=True, timeout=600)
+    document = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text())
+    assert document["packages"] == {"cockroach-cmek": "../../provider"}
+    document["packages"] = {"cockroach-cmek": str(PROVIDER)}
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
     return project
 
 
@@ -65,12 +67,15 @@ def test_the_typescript_example_creates_rotates_and_destroys_like_the_yaml_one(
                               env={**backends.env(), **NPM_ENV})
         install_standins(workspace.home)
 
-        # `pulumi package add <provider dir>`: the TypeScript SDK generated, linked and compiled.
+        # `pulumi package add <provider dir>`: the TypeScript SDK generated, linked and compiled;
+        # package.json and the lock are then exactly the committed ones (npm installed what they pin).
         added = workspace.run("package", "add", str(PROVIDER)).check()
         assert "Successfully generated an SDK for the cockroach-cmek package" in added.stdout
         project = workspace.project_dir
         manifest = json.loads((project / "package.json").read_text())
         assert manifest["dependencies"]["@pulumi/cockroach-cmek"] == "file:sdks/cockroach-cmek"
+        for name in ("package.json", "package-lock.json"):
+            assert (project / name).read_text() == (EXAMPLE / name).read_text(), name
         assert yaml.safe_load((project / "Pulumi.yaml").read_text())["packages"] == {"cockroach-cmek": str(PROVIDER)}
         sdk = project / "sdks" / "cockroach-cmek"
         assert "export class ClusterCmek extends pulumi.ComponentResource" in (sdk / "clusterCmek.ts").read_text()
