@@ -20,7 +20,8 @@
 #                           the two Python scripts the release ships beside the binaries, taken
 #                           from the github.com/pulumi/pulumi/sdk/v3 module of the pinned SDK
 #
-# The Node.js language host is not served by the module proxy either (see docs/real-engine.md).
+# The Node.js language host is not served by the module proxy either: pulumi-language-nodejs is
+# the project's own (tools/pulumi-language-nodejs), built by the block so named below.
 # Build flags are the release's: CGO_ENABLED=0, -trimpath, -tags osusergo,grpcnotrace,
 # -ldflags "-s -w -X .../sdk/v3/go/common/version.Version=v<version>".
 set -euo pipefail
@@ -83,9 +84,45 @@ EOF
   chmod 0755 "$1/pulumi-language-python"
 }
 
+# --- The Node.js language host (tools/pulumi-language-nodejs) -------------------------------
+# The module proxy does not serve Pulumi's pulumi-language-nodejs either: this project's own
+# (a Go module pinned to pkg/v3 and sdk/v3 v$CLI_VERSION, so the CLI build's Go caches serve
+# it) is built into the same bin directory, once per content of its sources (.nodejs-host.key
+# beside it), under a lock of its own. Only TypeScript programs need it; nothing else waits on it.
+NODEJS_HOST_SRC="$ROOT/tools/pulumi-language-nodejs"
+nodejs_host() {  # nodejs_host <bin dir>: build pulumi-language-nodejs there unless current
+  local bin="$1" key tmp begun
+  [ -d "$NODEJS_HOST_SRC" ] || return 0
+  key="$(cd "$NODEJS_HOST_SRC" && cat go.mod go.sum ./*.go | sha256sum | cut -c1-16)-v$CLI_VERSION"
+  if [ -x "$bin/pulumi-language-nodejs" ] && [ "$(cat "$bin/.nodejs-host.key" 2>/dev/null)" = "$key" ]; then
+    return 0
+  fi
+  if ! command -v go >/dev/null 2>&1; then  # the CLI still serves Python and YAML programs
+    say "no Go: pulumi-language-nodejs not built (TypeScript programs will not run)"; return 0
+  fi
+  exec 8>"$bin/../.nodejs-host.lock"
+  flock 8
+  if [ -x "$bin/pulumi-language-nodejs" ] && [ "$(cat "$bin/.nodejs-host.key" 2>/dev/null)" = "$key" ]; then
+    exec 8>&-; return 0  # another run built it meanwhile
+  fi
+  begun=$(date +%s)
+  say "compiling pulumi-language-nodejs (tools/pulumi-language-nodejs; cold: a few minutes)"
+  tmp="$(mktemp "$bin/.pulumi-language-nodejs.XXXXXX")"
+  if ! (cd "$NODEJS_HOST_SRC" && CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
+      -ldflags "-s -w -X main.version=v$CLI_VERSION" -o "$tmp" .) >&2; then
+    rm -f "$tmp"; die "building tools/pulumi-language-nodejs failed"
+  fi
+  chmod 0755 "$tmp" && mv -f "$tmp" "$bin/pulumi-language-nodejs"
+  printf '%s\n' "$key" > "$bin/.nodejs-host.key"
+  exec 8>&-
+  say "built pulumi-language-nodejs in $(( $(date +%s) - begun ))s"
+}
+# --- end of the Node.js language host block ---------------------------------------------------
+
 if [ -f "$CACHE/.complete" ] && [ -x "$BIN/pulumi" ]; then
   # The launcher names this checkout's venv: rewrite it when the cache was copied or moved.
   grep -qF "$PYTHON" "$BIN/pulumi-language-python" 2>/dev/null || host_script "$BIN"
+  nodejs_host "$BIN"
   say "cached: $BIN ($("$BIN/pulumi" version))"
   echo "$BIN"
   exit 0
@@ -102,6 +139,7 @@ if ! flock -n 9; then
   flock 9
 fi
 if [ -f "$CACHE/.complete" ]; then  # the other run finished it
+  nodejs_host "$BIN"
   say "cached (built by the other run): $BIN"
   echo "$BIN"
   exit 0
@@ -149,6 +187,7 @@ sdk_dir="$(go mod download -json "$SDK@v$SDK_VERSION" | sed -n 's/^\t"Dir": "\(.
 install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$WORK/bin/"
 install -m 0755 "$sdk_dir/python/dist/pulumi-resource-pulumi-python" "$WORK/bin/"
 host_script "$WORK/bin"
+nodejs_host "$WORK/bin"
 
 got="$("$WORK/bin/pulumi" version)"
 [ "$got" = "v$CLI_VERSION" ] || die "the built pulumi says $got, not v$CLI_VERSION"
