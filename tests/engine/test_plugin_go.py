@@ -1,0 +1,144 @@
+"""``examples/go``: ``ClusterCmek`` from a Go program, through the ``cockroach-cmek`` provider
+plugin (``provider/``) and the Go SDK ``pulumi package add`` generates, on the real CLI with the
+stand-in AWS provider and the simulator.
+
+The CLI's Go language host is the project's own (``tools/pulumi-language-go``, built beside the
+CLI by ``scripts/pulumi-cli.sh``): it generates and links the SDK (``pulumi package add``) and
+builds and runs the program. The same cluster and configuration as ``test_plugin_yaml.py`` and
+``test_program_aws.py``, the same outcome: create (ENABLED, the same children, the same
+policies, one ``POST``); a rotation to key generation 2 (one ``PUT``); ``destroy`` (keys and
+role retained, CMEK left ENABLED, no Cloud API call); the API key in no file and no output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import yaml
+
+from cmek_component.pulumi_cli.workspace import REPO, Workspace
+from cmek_component.rehearsal.standins.harness import standin_backends
+from cmek_component.rehearsal.standins.install import install_standins
+from cmek_component.simulator import seeds
+
+from .conftest import CANARY_KEY, RunningSimulator, counts, files_containing
+from .test_plugin_yaml import CHILDREN, alias_targets_of, children, keys_in
+from .test_program_aws import ALIAS, MRK_ARN, PRIMARY, REGIONS, SEED_ACTIONS
+
+EXAMPLE = REPO / "examples" / "go"
+PROVIDER = REPO / "provider"
+CLUSTER = seeds.AWS_MULTI
+SOURCES = ("Pulumi.yaml", "main.go", "go.mod", "go.sum")
+"""The example's committed files (its ``sdks/`` is generated, and git-ignored)."""
+SDK_PACKAGE = Path("sdks") / "cockroach-cmek" / "cockroachcmek"
+
+
+def go_project(tmp_path: Path) -> Path:
+    """A copy of ``examples/go`` whose ``packages:`` names this checkout's ``provider/``."""
+    project = tmp_path / "program"
+    project.mkdir()
+    for name in SOURCES:
+        shutil.copy(EXAMPLE / name, project / name)
+    document = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text())
+    assert document["runtime"] == "go"
+    assert document["packages"] == {"cockroach-cmek": "../../provider"}
+    document["packages"] = {"cockroach-cmek": str(PROVIDER)}
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    return project
+
+
+def test_the_go_example_creates_rotates_and_destroys_like_the_python_library(
+    tmp_path: Path, pulumi_cli: Path, simulator: RunningSimulator
+) -> None:
+    assert (pulumi_cli / "pulumi-language-go").is_file(), "scripts/pulumi-cli.sh builds the Go host"
+    with standin_backends(tmp_path / "standins") as backends:
+        project = go_project(tmp_path)
+        workspace = Workspace(project, tmp_path / "state", stack="dev", cli=pulumi_cli, env=backends.env())
+        install_standins(workspace.home)
+
+        # The README's first step: generate the Go SDK from the plugin's schema and link it. The
+        # committed go.mod/go.sum already hold what linking writes: the command leaves them as they are.
+        assert not (project / "sdks").exists()
+        added = workspace.run("package", "add", str(PROVIDER)).check()
+        assert "example.com/pulumi-cockroach-cmek/sdk/go/cockroachcmek" in added.output
+        assert "func NewClusterCmek(" in (project / SDK_PACKAGE / "clusterCmek.go").read_text()
+        plugin = json.loads((project / SDK_PACKAGE / "pulumi-plugin.json").read_text())
+        assert plugin == {"resource": True, "name": "cockroach-cmek", "version": "0.1.0"}
+        for name in ("go.mod", "go.sum"):
+            assert (project / name).read_text() == (EXAMPLE / name).read_text(), name
+        assert yaml.safe_load((project / "Pulumi.yaml").read_text())["packages"] == {"cockroach-cmek": str(PROVIDER)}
+        assert simulator.mutating() == [] and backends.mutating_calls() == []
+
+        workspace.init_stack(config={"cockroach-cmek:apiUrl": simulator.url, "aws:region": "us-east-1",
+                                     "clusterId": CLUSTER},
+                             secrets={"cockroach-cmek:apiKey": CANARY_KEY})
+        planned = workspace.run("preview").check()
+        assert counts(planned) == {"to create": 10}
+        assert simulator.mutating() == [] and backends.mutating_calls() == []
+
+        # Create: the stack, the component and its 8 children, as with YAML and the Python library.
+        created = workspace.run("up", "--yes", "--skip-preview").check()
+        assert counts(created) == {"created": 10}, created.stdout[-3000:]
+        assert children(workspace) == CHILDREN
+        [role] = backends.aws("iam", "us-east-1").list_roles()["Roles"]
+        assert re.fullmatch(r"payments-role-[0-9a-f]{7}", role["RoleName"])
+        trust = role["AssumeRolePolicyDocument"]
+        assert trust["Statement"][0]["Condition"] == {"StringEquals": {"sts:ExternalId": seeds.ORGANIZATION_ID}}
+        [primary] = keys_in(backends, PRIMARY)
+        assert primary["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+        for region in REGIONS:
+            [key] = keys_in(backends, region)
+            assert key["KeyId"] == primary["KeyId"]
+            policy = json.loads(backends.aws("kms", region).get_key_policy(KeyId=key["KeyId"],
+                                                                           PolicyName="default")["Policy"])
+            [usage] = [s for s in policy["Statement"] if ":role/" in json.dumps(s.get("Principal"))]
+            assert usage["Principal"] == {"AWS": role["Arn"]} and set(usage["Action"]) == SEED_ACTIONS
+        assert simulator.cmek(CLUSTER)["status"] == "ENABLED"
+        assert [method for method, _ in simulator.mutating()] == ["POST"]
+        outputs = json.loads(workspace.run("stack", "output", "--json").check().stdout)
+        assert outputs["status"] == "ENABLED"
+        assert outputs["regionStatuses"] == dict.fromkeys(REGIONS, "ENABLED")
+        assert outputs["roleArn"] == role["Arn"]
+        assert sorted(outputs["keyUris"]) == sorted(REGIONS)
+        assert all(MRK_ARN.match(uri) for uri in outputs["keyUris"].values())
+        assert json.loads(outputs["cmekConfigJson"])["region_specs"][0]["key_spec"]["auth_principal"] == role["Arn"]
+
+        # Nothing changed: nothing to do, no call anywhere.
+        before = (len(backends.mutating_calls()), len(simulator.mutating()))
+        assert counts(workspace.run("up", "--yes", "--skip-preview").check()) == {"unchanged": 10}
+        assert (len(backends.mutating_calls()), len(simulator.mutating())) == before
+
+        # Rotation to key generation 2: new keys and aliases, one PUT, the old keys kept.
+        workspace.run("config", "set", "keyGeneration", "2").check()
+        rotated = workspace.run("up", "--yes", "--skip-preview").check()
+        assert counts(rotated) == {"created": 6, "updated": 1, "unchanged": 9}, rotated.stdout[-3000:]
+        primaries = [k for k in keys_in(backends, PRIMARY)
+                     if k["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"]
+        new = next(k for k in primaries if k["KeyId"] != primary["KeyId"])
+        for region in REGIONS:
+            assert alias_targets_of(backends, region) == {ALIAS: primary["KeyId"], f"{ALIAS}-g2": new["KeyId"]}
+            assert simulator.current_keys(CLUSTER)[region][0].endswith(f":key/{new['KeyId']}")
+        assert [(m, p) for m, p in simulator.mutating() if m != "POST"] == [("PUT", f"/api/v1/clusters/{CLUSTER}/cmek")]
+
+        # Destroy: keys and role retained, aliases gone, CMEK left ENABLED, no Cloud API call.
+        calls = len(simulator.mutating())
+        destroyed = workspace.run("destroy", "--yes", "--skip-preview").check()
+        assert counts(destroyed) == {"deleted": 16}, destroyed.stdout[-3000:]
+        assert "CMEK stays enabled on cluster" in destroyed.stdout
+        for region in REGIONS:
+            remaining = keys_in(backends, region)
+            assert len(remaining) == 2 and {k["KeyState"] for k in remaining} == {"Enabled"}
+            assert alias_targets_of(backends, region) == {}
+        assert [r["Arn"] for r in backends.aws("iam", "us-east-1").list_roles()["Roles"]] == [role["Arn"]]
+        assert not any("ScheduleKeyDeletion" in op or "DeleteRole" in op for op in backends.moto_writes())
+        assert len(simulator.mutating()) == calls
+        assert simulator.cmek(CLUSTER)["status"] == "ENABLED"
+
+    # The API key, a secret provider setting: in no output and no file of the test (state,
+    # backups, logs, plugins, the generated SDK).
+    for result in workspace.transcript:
+        assert CANARY_KEY not in result.stdout + result.stderr
+    assert files_containing(tmp_path, CANARY_KEY) == []
