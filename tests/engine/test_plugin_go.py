@@ -72,9 +72,18 @@ def test_the_go_example_creates_rotates_and_destroys_like_the_python_library(
         assert yaml.safe_load((project / "Pulumi.yaml").read_text())["packages"] == {"cockroach-cmek": str(PROVIDER)}
         assert simulator.mutating() == [] and backends.mutating_calls() == []
 
-        workspace.init_stack(config={"cockroach-cmek:apiUrl": simulator.url, "aws:region": "us-east-1",
-                                     "clusterId": CLUSTER},
+        workspace.init_stack(config={"cockroach-cmek:apiUrl": simulator.url, "aws:region": "us-east-1"},
                              secrets={"cockroach-cmek:apiKey": CANARY_KEY})
+
+        # An invalid argument: refused before anything is declared, naming field, rule and value;
+        # the Go program's failure is reported once, with no Go panic or Python traceback.
+        workspace.run("config", "set", "clusterId", "B23EAEE4-E12C-4288-95DB-3E81EE22D2EA").check()
+        refused = workspace.run("preview")
+        assert refused.returncode != 0
+        assert "clusterId: expected" in refused.output and "B23EAEE4-E12C-4288-95DB-3E81EE22D2EA" in refused.output
+        assert "Traceback" not in refused.output and "panic:" not in refused.output
+        assert simulator.mutating() == [] and backends.mutating_calls() == []
+        workspace.run("config", "set", "clusterId", CLUSTER).check()
         planned = workspace.run("preview").check()
         assert counts(planned) == {"to create": 10}
         assert simulator.mutating() == [] and backends.mutating_calls() == []
