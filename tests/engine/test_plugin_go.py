@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -34,6 +36,15 @@ CLUSTER = seeds.AWS_MULTI
 SOURCES = ("Pulumi.yaml", "main.go", "go.mod", "go.sum")
 """The example's committed files (its ``sdks/`` is generated, and git-ignored)."""
 SDK_PACKAGE = Path("sdks") / "cockroach-cmek" / "cockroachcmek"
+SDK_MODULE = "example.com/pulumi-cockroach-cmek/sdk/go"
+
+
+def go_mod(path: Path) -> dict[str, Any]:
+    """What a go.mod says (module, go version, requires, replaces), from ``go mod edit -json``."""
+    done = subprocess.run(["go", "mod", "edit", "-json", str(path)], capture_output=True, text=True, check=True)
+    said = json.loads(done.stdout)
+    return {"Module": said["Module"], "Go": said["Go"], "Replace": said.get("Replace"),
+            "Require": sorted(said.get("Require") or [], key=lambda r: r["Path"])}  # tidy's grouping aside
 
 
 def go_project(tmp_path: Path) -> Path:
@@ -42,6 +53,9 @@ def go_project(tmp_path: Path) -> Path:
     project.mkdir()
     for name in SOURCES:
         shutil.copy(EXAMPLE / name, project / name)
+    # go.mod as before `pulumi package add` links the SDK (the committed one is as after it).
+    lines = (EXAMPLE / "go.mod").read_text().splitlines(keepends=True)
+    (project / "go.mod").write_text("".join(line for line in lines if SDK_MODULE not in line))
     document = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text())
     assert document["runtime"] == "go"
     assert document["packages"] == {"cockroach-cmek": "../../provider"}
@@ -59,16 +73,20 @@ def test_the_go_example_creates_rotates_and_destroys_like_the_python_library(
         workspace = Workspace(project, tmp_path / "state", stack="dev", cli=pulumi_cli, env=backends.env())
         install_standins(workspace.home)
 
-        # The README's first step: generate the Go SDK from the plugin's schema and link it. The
-        # committed go.mod/go.sum already hold what linking writes: the command leaves them as they are.
+        # The README's first step: generate the Go SDK from the plugin's schema and link it
+        # (a replace and a require in go.mod, then go mod tidy): go.mod and go.sum come out as
+        # committed, so in a fresh clone the command leaves them as they are.
         assert not (project / "sdks").exists()
+        assert SDK_MODULE not in (project / "go.mod").read_text()
         added = workspace.run("package", "add", str(PROVIDER)).check()
-        assert "example.com/pulumi-cockroach-cmek/sdk/go/cockroachcmek" in added.output
+        assert f"{SDK_MODULE}/cockroachcmek" in added.output
         assert "func NewClusterCmek(" in (project / SDK_PACKAGE / "clusterCmek.go").read_text()
         plugin = json.loads((project / SDK_PACKAGE / "pulumi-plugin.json").read_text())
         assert plugin == {"resource": True, "name": "cockroach-cmek", "version": "0.1.0"}
-        for name in ("go.mod", "go.sum"):
-            assert (project / name).read_text() == (EXAMPLE / name).read_text(), name
+        assert go_mod(project / "go.mod") == go_mod(EXAMPLE / "go.mod")
+        assert go_mod(project / "go.mod")["Replace"] == [
+            {"Old": {"Path": SDK_MODULE}, "New": {"Path": "./sdks/cockroach-cmek"}}]
+        assert (project / "go.sum").read_text() == (EXAMPLE / "go.sum").read_text()
         assert yaml.safe_load((project / "Pulumi.yaml").read_text())["packages"] == {"cockroach-cmek": str(PROVIDER)}
         assert simulator.mutating() == [] and backends.mutating_calls() == []
 
