@@ -13,13 +13,19 @@ role retained, CMEK left ENABLED, no Cloud API call); the API key in no file and
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
+import grpc
 import yaml
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import language_pb2_grpc
 
 from cmek_component.pulumi_cli.workspace import REPO, Workspace
 from cmek_component.rehearsal.standins.harness import standin_backends
@@ -169,3 +175,23 @@ def test_the_go_example_creates_rotates_and_destroys_like_the_python_library(
     for result in workspace.transcript:
         assert CANARY_KEY not in result.stdout + result.stderr
     assert files_containing(tmp_path, CANARY_KEY) == []
+
+
+def test_the_go_host_serves_and_stops_at_once_on_sigint(pulumi_cli: Path) -> None:
+    """The CLI reads the port from the host's first line, and closes it with SIGINT to its
+    process group, killing it 5 s later: the host answers, then exits at once, cleanly."""
+    host = subprocess.Popen([str(pulumi_cli / "pulumi-language-go"), "127.0.0.1:1"],
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert host.stdout is not None
+        port = int(host.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            info = language_pb2_grpc.LanguageRuntimeStub(channel).GetPluginInfo(empty_pb2.Empty(), timeout=10)
+        assert info.version == "v" + (REPO / "pulumi-cli.version").read_text().strip()  # as the CLI
+        started = time.monotonic()
+        os.killpg(host.pid, signal.SIGINT)
+        assert host.wait(timeout=5) == 0
+        assert time.monotonic() - started < 2
+    finally:
+        if host.poll() is None:
+            host.kill()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -20,6 +21,7 @@ type host struct {
 	children *children // the processes started by Run, for Cancel and shutdown
 }
 
+// newHost is the service for the engine at the given address ("" until Handshake names it).
 func newHost(engine string) *host {
 	return &host{engine: engine, children: &children{procs: map[*os.Process]struct{}{}}}
 }
@@ -107,7 +109,7 @@ func requiredPackages(ctx context.Context, dir string) ([]*pulumirpc.PackageDepe
 		return nil, err
 	}
 	var found []*pulumirpc.PackageDependency
-	decoder := json.NewDecoder(strings.NewReader(string(out)))
+	decoder := json.NewDecoder(bytes.NewReader(out))
 	for decoder.More() {
 		var module struct{ Dir string }
 		if err := decoder.Decode(&module); err != nil {

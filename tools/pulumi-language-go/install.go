@@ -19,10 +19,11 @@ func (h *host) InstallDependencies(
 	if dir == "" {
 		dir = req.GetDirectory()
 	}
-	out := &streamWriter{send: func(b []byte) error {
+	var sending sync.Mutex // one Send at a time: both writers share the stream
+	out := &streamWriter{mu: &sending, send: func(b []byte) error {
 		return stream.Send(&pulumirpc.InstallDependenciesResponse{Stdout: b})
 	}}
-	errOut := &streamWriter{send: func(b []byte) error {
+	errOut := &streamWriter{mu: &sending, send: func(b []byte) error {
 		return stream.Send(&pulumirpc.InstallDependenciesResponse{Stderr: b})
 	}}
 	_, _ = fmt.Fprintf(out, "Installing dependencies (go mod tidy in %s)...\n", dir)
@@ -40,18 +41,17 @@ func (h *host) InstallDependencies(
 	return nil
 }
 
-// streamWriter is an io.Writer that sends each write to a gRPC stream (one sender at a time:
-// a stream's Send is not safe for concurrent use).
+// streamWriter is an io.Writer that sends each write to a gRPC stream, holding mu (a stream's
+// Send is not safe for concurrent use).
 type streamWriter struct {
+	mu   *sync.Mutex
 	send func([]byte) error
 }
 
-var sendMu sync.Mutex
-
 // Write sends a copy of p.
 func (w *streamWriter) Write(p []byte) (int, error) {
-	sendMu.Lock()
-	defer sendMu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if err := w.send(append([]byte(nil), p...)); err != nil {
 		return 0, err
 	}
