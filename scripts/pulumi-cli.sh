@@ -91,8 +91,7 @@ EOF
 # (tools/pulumi-language-go, Go), built into the same bin directory by its build.sh, once per
 # change of its sources (a warm run only hashes them). Called on every path that prints $BIN,
 # so a cache made before this host existed gets it too.
-go_host() {  # go_host <bin dir>
-  command -v go >/dev/null 2>&1 || die "the Go language host needs Go >= 1.24 on PATH"
+go_host() {  # go_host <bin dir>   (needs Go only when it compiles)
   bash "$ROOT/tools/pulumi-language-go/build.sh" "$1" "$CLI_VERSION"
 }
 # ---------------------------------------------------------------------------------------------
@@ -100,7 +99,7 @@ go_host() {  # go_host <bin dir>
 if [ -f "$CACHE/.complete" ] && [ -x "$BIN/pulumi" ]; then
   # The launcher names this checkout's venv: rewrite it when the cache was copied or moved.
   grep -qF "$PYTHON" "$BIN/pulumi-language-python" 2>/dev/null || host_script "$BIN"
-  go_host "$BIN"  # the Go language host block, at the end of this script
+  go_host "$BIN"  # the Go language host (the block above)
   say "cached: $BIN ($("$BIN/pulumi" version))"
   echo "$BIN"
   exit 0
