@@ -16,6 +16,9 @@
 #   pulumi-language-python  the Python language host: the module proxy does not serve Pulumi's
 #                           Go host, so this is the project's own (cmek_component/pulumi_cli/),
 #                           run with the project's venv Python
+#   pulumi-language-go      the Go language host: not served either, the project's own
+#                           (tools/pulumi-language-go/, built by its build.sh, cached by a
+#                           hash of its sources)
 #   pulumi-language-python-exec, pulumi-resource-pulumi-python
 #                           the two Python scripts the release ships beside the binaries, taken
 #                           from the github.com/pulumi/pulumi/sdk/v3 module of the pinned SDK
@@ -118,11 +121,21 @@ nodejs_host() {  # nodejs_host <bin dir>: build pulumi-language-nodejs there unl
   say "built pulumi-language-nodejs in $(( $(date +%s) - begun ))s"
 }
 # --- end of the Node.js language host block ---------------------------------------------------
+# --- The Go language host (pulumi-language-go) ----------------------------------------------
+# The module proxy does not serve Pulumi's Go host either: the project's own
+# (tools/pulumi-language-go, Go), built into the same bin directory by its build.sh, once per
+# change of its sources (a warm run only hashes them). Called on every path that prints $BIN,
+# so a cache made before this host existed gets it too.
+go_host() {  # go_host <bin dir>   (needs Go only when it compiles)
+  bash "$ROOT/tools/pulumi-language-go/build.sh" "$1" "$CLI_VERSION"
+}
+# ---------------------------------------------------------------------------------------------
 
 if [ -f "$CACHE/.complete" ] && [ -x "$BIN/pulumi" ]; then
   # The launcher names this checkout's venv: rewrite it when the cache was copied or moved.
   grep -qF "$PYTHON" "$BIN/pulumi-language-python" 2>/dev/null || host_script "$BIN"
   nodejs_host "$BIN"
+  go_host "$BIN"  # the Go language host (the block above)
   say "cached: $BIN ($("$BIN/pulumi" version))"
   echo "$BIN"
   exit 0
@@ -140,6 +153,7 @@ if ! flock -n 9; then
 fi
 if [ -f "$CACHE/.complete" ]; then  # the other run finished it
   nodejs_host "$BIN"
+  go_host "$BIN"
   say "cached (built by the other run): $BIN"
   echo "$BIN"
   exit 0
@@ -188,6 +202,7 @@ install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$WORK/bin/"
 install -m 0755 "$sdk_dir/python/dist/pulumi-resource-pulumi-python" "$WORK/bin/"
 host_script "$WORK/bin"
 nodejs_host "$WORK/bin"
+go_host "$WORK/bin"  # the Go language host (the block above the cache check)
 
 got="$("$WORK/bin/pulumi" version)"
 [ "$got" = "v$CLI_VERSION" ] || die "the built pulumi says $got, not v$CLI_VERSION"
