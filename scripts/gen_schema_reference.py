@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cmek_component.plugin.names import snake
+from cmek_component.plugin.names import go_name, snake
 from cmek_component.plugin.schema import ACTIVATION_TOKEN, COMPONENT_TOKEN, PACKAGE, schema
 
 OUTPUT = Path(__file__).resolve().parents[1] / "README.md"
@@ -53,11 +53,6 @@ def type_label(spec: dict[str, Any]) -> str:
     if kind == "object" and "additionalProperties" in spec:
         return f"map of {type_label(spec['additionalProperties'])}"
     return str(kind)
-
-
-def go_name(name: str) -> str:
-    """The Go SDK's field name: the schema name with its first letter upper-case."""
-    return name[:1].upper() + name[1:]
 
 
 def _cell(text: str) -> str:

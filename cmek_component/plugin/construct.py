@@ -8,6 +8,7 @@ else (argument validation, cluster facts, the AWS or GCP children, the outputs) 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ import pulumi
 from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
 
 from cmek_component.activation_inputs import OUTPUT_NAMES, with_defaults
+from cmek_component.args import ClusterCmekArgs
 from cmek_component.component import ActivationResource, ClusterCmek, ClusterFactsError
 from cmek_component.manifest import SpecError, SpecProblems
 
@@ -93,11 +95,22 @@ async def construct_cluster_cmek(
     except SpecError as exc:
         raise InputPropertiesError(f"ClusterCmek {name}: invalid arguments", [_reason(exc.field, str(exc))]) from None
     except ClusterFactsError as exc:  # the Cloud API client names the Python library's setting
-        message = str(exc).replace("cockroach:apiKey", API_KEY_SETTING)
-        raise InputPropertiesError(f"ClusterCmek {name}: {message}") from None
+        message = schema_words(str(exc).replace("cockroach:apiKey", API_KEY_SETTING))
+        # A list, even empty: the SDK (3.272) fails on an InputPropertiesError without one.
+        raise InputPropertiesError(f"ClusterCmek {name}: {message}", []) from None
     urn = await component.urn.future()
     state = {camel(attribute): await _resolved(getattr(component, attribute)) for attribute in OUTPUT_ATTRIBUTES}
     return str(urn), state
+
+
+_ARGUMENT_NAMES = re.compile(r"\b(" + "|".join(
+    sorted((name for name in ClusterCmekArgs.__annotations__ if "_" in name), key=len, reverse=True)) + r")\b")
+
+
+def schema_words(text: str) -> str:
+    """``text`` with the component's argument names in the schema's spelling (``cluster_id``
+    -> ``clusterId``), as a plugin user writes them."""
+    return _ARGUMENT_NAMES.sub(lambda match: camel(match.group(1)), text)
 
 
 def _reason(field: str, text: str) -> InputPropertyErrorDetails:

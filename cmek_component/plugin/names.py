@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["camel", "schema_path", "snake", "to_library", "to_schema"]
+__all__ = ["camel", "go_name", "schema_path", "snake", "to_library", "to_schema"]
 
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*\Z", re.ASCII)
 _CAMEL = re.compile(r"[a-z][a-zA-Z0-9]*\Z", re.ASCII)
@@ -34,6 +34,12 @@ def snake(name: str) -> str:
     if not _CAMEL.match(name):
         return name
     return re.sub(r"[A-Z]", lambda match: "_" + match.group(0).lower(), name)
+
+
+def go_name(name: str) -> str:
+    """The Go SDK's field for a schema property: its first letter upper-case (``clusterId`` ->
+    ``ClusterId``), as Pulumi's Go code generator names it."""
+    return name[:1].upper() + name[1:]
 
 
 def schema_path(field: str, groups: frozenset[str] = frozenset()) -> str:

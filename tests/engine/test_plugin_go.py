@@ -27,6 +27,8 @@ import yaml
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import language_pb2_grpc
 
+from cmek_component.plugin.names import go_name
+from cmek_component.plugin.schema import COMPONENT_TOKEN, schema
 from cmek_component.pulumi_cli.workspace import REPO, Workspace
 from cmek_component.rehearsal.standins.harness import standin_backends
 from cmek_component.rehearsal.standins.install import install_standins
@@ -86,7 +88,12 @@ def test_the_go_example_creates_rotates_and_destroys_like_the_python_library(
         assert SDK_MODULE not in (project / "go.mod").read_text()
         added = workspace.run("package", "add", str(PROVIDER)).check()
         assert f"{SDK_MODULE}/cockroachcmek" in added.output
-        assert "func NewClusterCmek(" in (project / SDK_PACKAGE / "clusterCmek.go").read_text()
+        source = (project / SDK_PACKAGE / "clusterCmek.go").read_text()
+        assert "func NewClusterCmek(" in source
+        # The README's schema reference names each input's Go field as the generated SDK does.
+        args = source.split("type ClusterCmekArgs struct", 1)[1].split("\n}", 1)[0]
+        fields = {line.split()[0] for line in args.splitlines() if line.strip() and not line.strip().startswith("//")}
+        assert fields == {go_name(name) for name in schema()["resources"][COMPONENT_TOKEN]["inputProperties"]}
         plugin = json.loads((project / SDK_PACKAGE / "pulumi-plugin.json").read_text())
         assert plugin == {"resource": True, "name": "cockroach-cmek", "version": "0.1.0"}
         assert go_mod(project / "go.mod") == go_mod(EXAMPLE / "go.mod")

@@ -166,3 +166,20 @@ def alias_targets_of(backends: StandinBackends, region: str) -> dict[str, str]:
     aliases = backends.aws("kms", region).list_aliases()["Aliases"]
     return {a["AliasName"]: a["TargetKeyId"] for a in aliases
             if "TargetKeyId" in a and not a["AliasName"].startswith("alias/aws/")}
+
+
+def test_a_stack_without_an_api_key_is_refused_naming_the_setting(
+    tmp_path: Path, pulumi_cli: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("COCKROACH_API_KEY", raising=False)
+    with standin_backends(tmp_path / "standins") as backends:
+        workspace = Workspace(yaml_project(tmp_path), tmp_path / "state", stack="dev", cli=pulumi_cli,
+                              env=backends.env())
+        install_standins(workspace.home)
+        workspace.init_stack(config={"aws:region": "us-east-1", "clusterId": CLUSTER})
+        refused = workspace.run("preview")
+        assert refused.returncode != 0
+        assert "cockroach-cmek:apiKey" in refused.output and "COCKROACH_API_KEY" in refused.output
+        assert f"clusterId: could not read cluster '{CLUSTER}'" in refused.output
+        assert "Traceback" not in refused.output and "AttributeError" not in refused.output
+        assert backends.mutating_calls() == []
