@@ -92,7 +92,7 @@ def test_the_go_example_creates_rotates_and_destroys_like_the_python_library(
         assert "func NewClusterCmek(" in source
         # The README's schema reference names each input's Go field as the generated SDK does.
         args = source.split("type ClusterCmekArgs struct", 1)[1].split("\n}", 1)[0]
-        fields = {line.split()[0] for line in args.splitlines() if line.strip() and not line.strip().startswith("//")}
+        fields = {line.split()[0] for line in args.splitlines() if re.match(r"\s+[A-Z]\w* ", line)}
         assert fields == {go_name(name) for name in schema()["resources"][COMPONENT_TOKEN]["inputProperties"]}
         plugin = json.loads((project / SDK_PACKAGE / "pulumi-plugin.json").read_text())
         assert plugin == {"resource": True, "name": "cockroach-cmek", "version": "0.1.0"}
