@@ -106,7 +106,7 @@ def _check(run: TimedRun, clusters: int) -> TimedRun:
     return run
 
 
-def run(counts: tuple[int, ...] = COUNTS, repeats: int = 2) -> GrowthResult:
+def run(counts: tuple[int, ...] = COUNTS, repeats: int = 5) -> GrowthResult:
     if counts[0] != 1 or 10 not in counts or len(counts) < 3 or list(counts) != sorted(counts):
         raise ValueError(f"counts: expected ascending counts starting 1, 10, ..., got {counts}")
     cli = cli_dir()
@@ -172,7 +172,7 @@ def report(result: GrowthResult) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Growth of a real pulumi preview with the number of clusters.")
     parser.add_argument("--counts", default=",".join(map(str, COUNTS)), help="cluster counts (default 1,10,25,50)")
-    parser.add_argument("--repeats", type=int, default=2, help="previews of each count (default 2)")
+    parser.add_argument("--repeats", type=int, default=5, help="previews of each count (default 5)")
     args = parser.parse_args()
     counts = tuple(int(c) for c in args.counts.split(","))
     print(report(run(counts, args.repeats)))

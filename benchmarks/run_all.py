@@ -1,7 +1,7 @@
 """Runs every benchmark once and writes ``benchmarks/results.md``.
 
     venv/bin/python benchmarks/run_all.py [--quick] [--no-readme] [--cli-repeats 4]
-        [--cli-up-repeats 2] [--growth-repeats 2]
+        [--cli-up-repeats 2] [--growth-repeats 5]
 
 Order: program cost, scale, activation, fleet, the component's overhead through the real CLI,
 growth of a real preview (about 12 minutes on 2 cores; ``--quick`` uses fewer repeats, 20 fleet
@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--no-readme", action="store_true", help="write results.md only")
     parser.add_argument("--cli-repeats", type=int, help="real-CLI previews of each program (default 4, --quick 2)")
     parser.add_argument("--cli-up-repeats", type=int, help="real-CLI ups of each program (default 2, --quick 1)")
-    parser.add_argument("--growth-repeats", type=int, help="real-CLI previews per cluster count (default 2, --quick 1)")
+    parser.add_argument("--growth-repeats", type=int, help="real-CLI previews per cluster count (default 5, --quick 1)")
     args = parser.parse_args()
     facts = machine()
     started = time.perf_counter()
@@ -136,7 +136,7 @@ def main() -> None:
     print(sections[-1], "\n", flush=True)
     growth = bench_cli_growth.run(
         counts=(1, 10, 25) if args.quick else bench_cli_growth.COUNTS,
-        repeats=_given(args.growth_repeats, 1 if args.quick else 2),
+        repeats=_given(args.growth_repeats, 1 if args.quick else 5),
     )
     sections.append(bench_cli_growth.report(growth))
     print(sections[-1], "\n", flush=True)

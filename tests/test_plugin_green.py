@@ -103,6 +103,25 @@ def test_each_greenlet_holds_its_own_rate_limit_place() -> None:
     assert all(slot.end is not None for slot in limiter._slots)
 
 
+def test_a_retry_pause_inside_an_attempt_leaves_no_rate_limit_place_held() -> None:
+    limiter = RequestRateLimiter(3)
+
+    def attempt_with_a_retry() -> None:  # as urllib3's Retry calls the client's pause hook
+        limiter.release()
+        limiter.acquire()
+
+    def operation() -> None:
+        for _ in range(5):
+            limiter.acquire(green_sleep)
+            try:
+                in_attempt_pool(attempt_with_a_retry)
+            finally:
+                limiter.release()
+
+    asyncio.run(asyncio.wait_for(run_green(operation), timeout=30))
+    assert [slot for slot in limiter._slots if slot.end is None] == []
+
+
 def test_the_runtime_becomes_cooperative_only_where_it_uses_real_time() -> None:
     default = green_runtime(ProviderRuntime())
     assert default.sleep is green_sleep and default.make_client is not _default_client

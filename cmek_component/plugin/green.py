@@ -81,12 +81,18 @@ def green_sleep(seconds: float) -> None:
 
 
 def in_attempt_pool(attempt: Callable[[], Any]) -> Any:
-    """Runs one HTTP attempt in :data:`_ATTEMPTS` (with the caller's context variables) and
-    waits for it as a coroutine; outside :func:`run_green`, in the calling thread."""
+    """Runs one HTTP attempt in :data:`_ATTEMPTS` and waits for it as a coroutine, as if it ran
+    here: it sees the caller's context variables, and what it sets in them is set here after
+    (a retry pause inside the attempt gives back and takes a rate-limit place, which the
+    caller then releases). Outside :func:`run_green`, in the calling thread."""
     if not in_green():
         return attempt()
     context = contextvars.copy_context()
-    return suspend(asyncio.get_running_loop().run_in_executor(_ATTEMPTS, context.run, attempt))
+    try:
+        return suspend(asyncio.get_running_loop().run_in_executor(_ATTEMPTS, context.run, attempt))
+    finally:
+        for variable, value in context.items():
+            variable.set(value)
 
 
 def green_runtime(runtime: ProviderRuntime) -> ProviderRuntime:
