@@ -207,3 +207,14 @@ def test_a_user_error_reaches_the_engine_as_its_message_alone_and_a_bug_keeps_it
     with pytest.raises(Exception, match="unsupported operand:\n  File"):
         run(_answered(buggy, None, other))
     assert other.aborted is None
+
+
+def test_descriptions_quote_fields_in_the_schemas_spelling() -> None:
+    from cmek_component.plugin.schema import schema_text
+
+    assert schema_text("Raise ``key_generation``; see ``aws.primary_region``.") == \
+        "Raise ``keyGeneration``; see ``aws.primaryRegion``."
+    assert schema_text("``aws.get_caller_identity`` and ``cmek_config.json``") == \
+        "``aws.get_caller_identity`` and ``cmek_config.json``"
+    described = json.dumps(schema())
+    assert "``key_generation``" not in described and "``keyGeneration``" in described

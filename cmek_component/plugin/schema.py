@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import typing
 from functools import cache
 from importlib import metadata
@@ -67,6 +68,31 @@ CONFIG: dict[str, dict[str, Any]] = {
 }
 
 
+def _field_names() -> frozenset[str]:
+    names: set[str] = set(args_module.ClusterCmekArgs.__annotations__)
+    for cls in OPTION_TYPES.values():
+        names.update(cls.__annotations__)
+    outputs = field_docs(SOURCE / "component.py", "ClusterCmek")
+    return frozenset(names | set(ACTIVATION_INPUTS) | set(ACTIVATION_OUTPUTS) | set(outputs))
+
+
+_CODE = re.compile(r"``([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*)``", re.ASCII)
+
+
+def schema_text(text: str) -> str:
+    """A library docstring for the schema: the field names it quotes (````aws.key_mode````) in
+    the schema's spelling (````aws.keyMode````); other quoted names (functions, files) unchanged."""
+    known = _field_names()
+
+    def named(match: re.Match[str]) -> str:
+        parts = match.group(1).split(".")
+        if not all(part in known for part in parts):
+            return match.group(0)
+        return "``" + ".".join(camel(part) for part in parts) + "``"
+
+    return _CODE.sub(named, text)
+
+
 @cache
 def field_docs(path: Path, class_name: str) -> dict[str, str]:
     """Field name -> the docstring right under it in ``class_name`` of ``path``."""
@@ -121,7 +147,7 @@ def _properties(cls: type, path: Path) -> tuple[dict[str, Any], list[str]]:
         description = docs.get(name)
         if not description:
             raise LookupError(f"{cls.__name__}.{name}: no docstring in {path}: every schema property is documented")
-        properties[camel(name)] = {**spec, "description": description}
+        properties[camel(name)] = {**spec, "description": schema_text(description)}
     total = bool(getattr(cls, "__total__", True))
     required = [
         camel(name) for name, annotation in hints.items()
@@ -151,7 +177,7 @@ def _component_outputs() -> tuple[dict[str, Any], list[str]]:
         "region_statuses": {"type": "object", "additionalProperties": {"type": "string"}},
     }
     return (
-        {camel(name): {**spec, "description": docs[name]} for name, spec in outputs.items()},
+        {camel(name): {**spec, "description": schema_text(docs[name])} for name, spec in outputs.items()},
         [camel(name) for name in COMPONENT_REQUIRED_OUTPUTS],
     )
 
@@ -170,8 +196,8 @@ ACTIVATION_INPUTS: dict[str, dict[str, Any]] = {
 
 def _activation() -> dict[str, Any]:
     docs = field_docs(SOURCE / "activation.py", "CmekActivationArgs")
-    inputs = {camel(name): {**spec, "description": docs[name]} for name, spec in ACTIVATION_INPUTS.items()}
-    outputs = {**inputs, **{camel(name): {**spec, "description": text}
+    inputs = {camel(name): {**spec, "description": schema_text(docs[name])} for name, spec in ACTIVATION_INPUTS.items()}
+    outputs = {**inputs, **{camel(name): {**spec, "description": schema_text(text)}
                             for name, (spec, text) in ACTIVATION_OUTPUTS.items()}}
     return {
         "description": "CMEK on one CockroachDB Cloud cluster: enables, rotates, adds regions and (only when asked) "
@@ -198,7 +224,7 @@ def schema() -> dict[str, Any]:
         properties, _ = _properties(cls, SOURCE / "args.py")
         types[f"{PACKAGE}:index:{name}"] = {
             "type": "object",
-            "description": " ".join((cls.__doc__ or name).split()),
+            "description": schema_text(" ".join((cls.__doc__ or name).split())),
             "properties": properties,
         }
     return {
