@@ -1,15 +1,15 @@
 """The stack program: one ``ClusterCmek`` per cluster of the stack configuration.
 
 1. Reads every configuration key of the stack and checks it against the schema
-   (``cmek_component.config``; reference in ``README.md, "Configuration reference"``).
+   (``cmek_component.stack.config``; reference in ``README.md, "Configuration reference"``).
 2. Checks every cluster the way its ``ClusterCmek`` will (cluster facts, then the AWS or GCP
    plan), still without declaring anything. When a cluster sets ``revoke: true``, also reads
-   the stack's last outputs (``cmek_component.last_update``, a read) and refuses any key of
-   ``cmek_component.revoke_guard.ROTATION_KEYS`` changed since: a revoke is the only change of
+   the stack's last outputs (``cmek_component.stack.last_update``, a read) and refuses any key of
+   ``cmek_component.stack.revoke_guard.ROTATION_KEYS`` changed since: a revoke is the only change of
    its update. All problems from steps 1 and 2 are reported at once, each named by its key
    (``cmek:clusters[1].aws.key_mode: ...``), before any resource is declared.
-   Then reads this stack's state (``cmek_component.last_update.read_state_resources``, a read;
-   decided by ``cmek_component.state_clusters``): a cluster whose activation the state holds
+   Then reads this stack's state (``cmek_component.stack.last_update.read_state_resources``, a read;
+   decided by ``cmek_component.stack.state_clusters``): a cluster whose activation the state holds
    under another name was renamed, and is carried over with an alias (nothing is replaced); a
    cluster the state holds nothing of gets one ``GET cmek``, and is refused, before anything is
    declared, when its CMEK is already on (a destroyed stack, a cluster of another stack) unless
@@ -40,20 +40,26 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi.runtime.config as runtime_config
 
-from cmek_component import component, last_update, revoke_guard, state_clusters
-from cmek_component.activation_plan import current_specs
-from cmek_component.component import (
+from cmek_component.activation.plan import current_specs
+from cmek_component.component import cluster_cmek as component
+from cmek_component.component.cluster_cmek import (
     ClusterCmek,
     ClusterFactsError,
     resolve_cluster_facts,
     sdk_problems,
     vault_config_problems,
 )
-from cmek_component.config import CLUSTERS_OUTPUT, ClusterConfig, ConfigError, parse_stack_config
-from cmek_component.manifest import Problem, SpecError, SpecProblems, masked_values, shown
+from cmek_component.manifest.specs import Problem, SpecError, SpecProblems, masked_values, shown
+from cmek_component.stack import last_update, revoke_guard, state_clusters
+from cmek_component.stack.config import (
+    CLUSTERS_OUTPUT,
+    ClusterConfig,
+    ConfigError,
+    parse_stack_config,
+)
 
 if TYPE_CHECKING:
-    from cmek_component.cloud_models import Cluster, CmekInfo, Organization
+    from cmek_component.cloud_api.models import Cluster, CmekInfo, Organization
 
 # A stack program is short-lived and builds one growing, long-lived object graph (resources and
 # their outputs). CPython's full collections rescan all of it, which made the program's time grow
@@ -155,11 +161,11 @@ def _cluster_problems(
             return problems + _under(cluster, missing)
         problems += vault_config_problems(facts.cloud, cluster.args, who=cluster.key)
         if facts.cloud == "AWS":
-            from cmek_component import aws
+            from cmek_component.aws import resources as aws
 
             aws.plan_aws_keys(cluster.name, facts, cluster.args)
         else:
-            from cmek_component import gcp
+            from cmek_component.gcp import resources as gcp
 
             gcp.plan_gcp(facts, cluster.args)
     except SpecProblems as error:

@@ -36,8 +36,8 @@ from typing import Any
 from measure import table, verdict
 from pulumi.dynamic import Config, ConfigureRequest
 
-from cmek_component.activation import CmekActivationProvider, ProviderRuntime, use_runtime
-from cmek_component.cloud_api import CloudApiClient
+from cmek_component.activation.dynamic import CmekActivationProvider, ProviderRuntime, use_runtime
+from cmek_component.cloud_api.client import CloudApiClient
 from cmek_component.simulator import (
     SEED_API_KEY,
     ManualClock,

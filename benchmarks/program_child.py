@@ -143,7 +143,7 @@ def run_program(cloud: str, clusters: int, regions: int, *, empty: bool = False)
     def program() -> None:
         if empty:
             return
-        from cmek_component import component
+        from cmek_component.component import cluster_cmek as component
 
         class FactsGiven:
             """The benchmark gives every cluster fact: reading one fails the run. Under mocks the
@@ -197,7 +197,7 @@ def timed_phases(cloud: str, clusters: int, regions: int) -> dict[str, float]:
         "floor_imports": imported("pulumi", "pulumi_aws" if cloud == "aws" else "pulumi_gcp"),
         "sdk_submodules": loaded(SDK_SUBMODULES[cloud]),
         "package_imports": imported(
-            "cmek_component.config", "cmek_component.component", "cmek_component.activation", f"cmek_component.{cloud}"
+            "cmek_component.stack.config", "cmek_component.component.cluster_cmek", "cmek_component.activation.dynamic", f"cmek_component.{cloud}"
         ),
     }
     start = time.perf_counter()

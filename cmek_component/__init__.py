@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cmek_component.args import (
+from cmek_component.component.args import (
     ActivationOptions,
     AwsKeyOptions,
     ClusterCmekArgs,
@@ -33,8 +33,8 @@ from cmek_component.args import (
 )
 
 if TYPE_CHECKING:
-    from cmek_component.activation import CmekActivation, CmekActivationArgs
-    from cmek_component.component import ClusterCmek
+    from cmek_component.activation.dynamic import CmekActivation, CmekActivationArgs
+    from cmek_component.component.cluster_cmek import ClusterCmek
 
 __version__ = "0.1.0"
 
@@ -57,11 +57,11 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "ClusterCmek":
-        from cmek_component.component import ClusterCmek
+        from cmek_component.component.cluster_cmek import ClusterCmek
 
         return ClusterCmek
     if name in ("CmekActivation", "CmekActivationArgs"):
-        from cmek_component import activation
+        from cmek_component.activation import dynamic as activation
 
         return getattr(activation, name)
     raise AttributeError(f"module 'cmek_component' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Writes the configuration reference into README.md: every stack configuration key, its type, valid values, default
-and description, generated from the TypedDicts in ``cmek_component/args.py`` (types, enum
-values, field docstrings) and the value rules in ``cmek_component/config.py``.
+and description, generated from the TypedDicts in ``cmek_component/component/args.py`` (types, enum
+values, field docstrings) and the value rules in ``cmek_component/stack/config.py``.
 
     venv/bin/python scripts/gen_config_reference.py           # rewrite the block in README.md
     venv/bin/python scripts/gen_config_reference.py --check   # exit 1 if it is out of date
@@ -20,14 +20,14 @@ import sys
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, is_typeddict
 
-from cmek_component import args as args_module
-from cmek_component import config
-from cmek_component.activation_inputs import (
+from cmek_component.activation.inputs import (
     MAX_IAM_PROPAGATION_TIMEOUT_SECONDS,
     MAX_WAIT_TIMEOUT_SECONDS,
 )
-from cmek_component.manifest import MAX_KEY_GENERATION, SHOWN_MAX_CHARS
-from cmek_component.revoke_guard import ROTATION_KEYS
+from cmek_component.component import args as args_module
+from cmek_component.manifest.specs import MAX_KEY_GENERATION, SHOWN_MAX_CHARS
+from cmek_component.stack import config
+from cmek_component.stack.revoke_guard import ROTATION_KEYS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # readme_block, beside this script
 import readme_block
@@ -53,7 +53,7 @@ def splice(readme: str, block: str) -> str:
 
 
 def field_docs() -> dict[str, dict[str, str]]:
-    """TypedDict name -> field name -> docstring, from ``args.py``'s source."""
+    """TypedDict name -> field name -> docstring, from ``component/args.py``'s source."""
     tree = ast.parse(inspect.getsource(args_module))
     docs: dict[str, dict[str, str]] = {}
     for node in tree.body:
@@ -108,7 +108,7 @@ def _clause(text: str, start: int) -> str:
 
 
 def documented_default(doc: str) -> str | None:
-    """The default a field's docstring states, in one of the forms args.py uses:
+    """The default a field's docstring states, in one of the forms component/args.py uses:
     "Default: X.", "Default X.", "(default: X)", "X (default ...", "X, the default"."""
     text = markdown(doc)
     for match in re.finditer(r"\bDefault\b:?\s*", text):
@@ -281,7 +281,7 @@ def render() -> str:
         "The stack program (`__main__.py`) reads these keys from `stacks/Pulumi.<stack>.yaml`. The "
         "project is `cmek`, so project keys are `cmek:<key>`. A stack holds one or more clusters in "
         "`cmek:clusters`, one `ClusterCmek` each; every key of a cluster object mirrors an argument "
-        "of `ClusterCmek` (`cmek_component/args.py`). Examples: `stacks/Pulumi.aws-example.yaml`, "
+        "of `ClusterCmek` (`cmek_component/component/args.py`). Examples: `stacks/Pulumi.aws-example.yaml`, "
         "`stacks/Pulumi.gcp-example.yaml`, `stacks/Pulumi.local.yaml`.\n",
         "```sh\n"
         "pulumi config set --path 'clusters[0].cluster_id' 9b3f6c1e-5d2a-4f8e-a7c4-2e61d0b8f3a9\n"

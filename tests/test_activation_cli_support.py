@@ -7,8 +7,12 @@ from __future__ import annotations
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from cmek_component.activation import MINIMUM_CLI_VERSION, CmekActivationProvider, import_refusal
-from cmek_component.activation_inputs import ActivationError
+from cmek_component.activation.dynamic import (
+    MINIMUM_CLI_VERSION,
+    CmekActivationProvider,
+    import_refusal,
+)
+from cmek_component.activation.inputs import ActivationError
 from cmek_component.simulator import seeds
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cmek_component.activation import CmekActivationProvider, ProviderRuntime, use_runtime
+from cmek_component.activation.dynamic import CmekActivationProvider, ProviderRuntime, use_runtime
 from cmek_component.simulator import seeds
 
 

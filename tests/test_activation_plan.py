@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from cmek_component.activation_inputs import (
+from cmek_component.activation.inputs import (
     ActivationError,
     ActivationInputs,
     IrreversibleRevoke,
     check_problems,
     diff_inputs,
 )
-from cmek_component.activation_plan import (
+from cmek_component.activation.plan import (
     cmek_progress,
     create_action,
     create_revoked_action,
@@ -25,8 +25,8 @@ from cmek_component.activation_plan import (
     preflight_problems,
     rotation_took_effect,
 )
-from cmek_component.cloud_models import Cluster, CmekInfo
-from cmek_component.manifest import KeySpec, RegionSpec, SpecProblems
+from cmek_component.cloud_api.models import Cluster, CmekInfo
+from cmek_component.manifest.specs import KeySpec, RegionSpec, SpecProblems
 from tests.support.digits import arabic_indic, full_width
 
 CID = "8f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from cmek_component.activation_inputs import ActivationError
-from cmek_component.cloud_api import CloudApiClient, CmekInfo
-from cmek_component.manifest import RegionSpec
+from cmek_component.activation.inputs import ActivationError
+from cmek_component.activation.waiting import POLL_SCHEDULE, poll_times
+from cmek_component.cloud_api.client import CloudApiClient, CmekInfo
+from cmek_component.manifest.specs import RegionSpec
 from cmek_component.simulator import (
     DEVELOPER_API_KEY,
     SEED_API_KEY,
@@ -22,7 +23,6 @@ from cmek_component.simulator import (
     format_timestamp,
     seeds,
 )
-from cmek_component.waiting import POLL_SCHEDULE, poll_times
 from tests.support.activation_harness import SimulatedActivation, measure_simulated_enable
 
 SimFactory = Callable[..., SimulatorServer]

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from cmek_component.waiting import (
+from cmek_component.activation.waiting import (
     POLL_SCHEDULE,
     TERRAFORM_SCHEDULE,
     PollSchedule,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from cmek_component import cloud_api
-from cmek_component.cloud_api import (
+from cmek_component.cloud_api import client as cloud_api
+from cmek_component.cloud_api.client import (
     ApiConnectionError,
     CloudApiError,
     ConflictError,

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from cmek_component import rate_limit
-from cmek_component.rate_limit import RequestRateLimiter, api_key_digest, shared_limiter
+from cmek_component.cloud_api import rate_limit
+from cmek_component.cloud_api.rate_limit import RequestRateLimiter, api_key_digest, shared_limiter
 from tests.support.fake_time import FakeTime
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cmek_component.cloud_api import (
+from cmek_component.cloud_api.client import (
     CloudApiClient,
     CmekInfo,
     ConflictError,
@@ -25,7 +25,7 @@ from cmek_component.cloud_api import (
     UnauthenticatedError,
     UnavailableError,
 )
-from cmek_component.manifest import RegionSpec
+from cmek_component.manifest.specs import RegionSpec
 from cmek_component.simulator import (
     DEVELOPER_API_KEY,
     SEED_API_KEY,

@@ -28,8 +28,9 @@ import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from cmek_component import __version__, cloud_api
-from cmek_component.cloud_api import (
+from cmek_component import __version__
+from cmek_component.cloud_api import client as cloud_api
+from cmek_component.cloud_api.client import (
     API_VERSION,
     ApiConnectionError,
     CloudApiClient,
@@ -45,7 +46,7 @@ from cmek_component.cloud_api import (
     UnauthenticatedError,
     UnavailableError,
 )
-from cmek_component.manifest import KeySpec, RegionSpec, SpecError
+from cmek_component.manifest.specs import KeySpec, RegionSpec, SpecError
 from tests.support.fake_time import FakeTime
 
 API_KEY = "CCDB1_testkey-5f3b2a9c-1d7e4f60-a8b9c0d1e2f3a4b5"

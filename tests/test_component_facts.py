@@ -11,14 +11,14 @@ from typing import Any
 import pulumi.runtime
 import pytest
 
-from cmek_component.cloud_api import CloudApiClient
-from cmek_component.cloud_models import Cluster, ClusterRegion, Organization
-from cmek_component.component import (
+from cmek_component.cloud_api.client import CloudApiClient
+from cmek_component.cloud_api.models import Cluster, ClusterRegion, Organization
+from cmek_component.component.cluster_cmek import (
     ClusterFactsError,
     default_client_factory,
     resolve_cluster_facts,
 )
-from cmek_component.manifest import SpecProblems
+from cmek_component.manifest.specs import SpecProblems
 from cmek_component.simulator import SEED_API_KEY, SimulatorServer, seeds
 
 AWS_FACTS = {
@@ -146,7 +146,7 @@ def test_a_rejected_api_key_never_appears_in_the_error(simulator: SimulatorServe
 
 
 def test_the_organization_call_failing_says_to_set_organization_id() -> None:
-    from cmek_component.cloud_api import PermissionDeniedError
+    from cmek_component.cloud_api.client import PermissionDeniedError
 
     class NoOrganization(FakeReader):
         def get_organization(self) -> Organization:

@@ -96,9 +96,9 @@ def test_importing_the_package_loads_no_cloud_sdk() -> None:
     code = (
         "import json, sys, cmek_component\n"
         "from cmek_component import ClusterCmekArgs, AwsKeyOptions, GcpKeyOptions, ActivationOptions\n"
-        "print(json.dumps([m in sys.modules for m in ('pulumi_aws', 'pulumi_gcp', 'cmek_component.component')]))\n"
+        "print(json.dumps([m in sys.modules for m in ('pulumi_aws', 'pulumi_gcp', 'cmek_component.component.cluster_cmek')]))\n"
         "cmek_component.ClusterCmek\n"
-        "print(json.dumps([m in sys.modules for m in ('pulumi_aws', 'pulumi_gcp', 'cmek_component.component')]))\n"
+        "print(json.dumps([m in sys.modules for m in ('pulumi_aws', 'pulumi_gcp', 'cmek_component.component.cluster_cmek')]))\n"
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert completed.returncode == 0, completed.stderr

@@ -10,14 +10,19 @@ from typing import Any, get_type_hints
 
 import pytest
 
-from cmek_component.args import (
+from cmek_component.component.args import (
     ActivationOptions,
     AwsKeyOptions,
     ClusterCmekArgs,
     GcpKeyOptions,
     VaultKeyOptions,
 )
-from cmek_component.config import ConfigError, cluster_fields, parse_stack_config, schema_fields
+from cmek_component.stack.config import (
+    ConfigError,
+    cluster_fields,
+    parse_stack_config,
+    schema_fields,
+)
 from tests.support.digits import arabic_indic, full_width
 
 CLUSTER_KEYS = ", ".join(cluster_fields())

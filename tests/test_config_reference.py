@@ -6,8 +6,8 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from cmek_component import args
-from cmek_component.config import STACK_KEYS, cluster_fields, schema_fields
+from cmek_component.component import args
+from cmek_component.stack.config import STACK_KEYS, cluster_fields, schema_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from cmek_component.gcp_rules import (
+from cmek_component.gcp.rules import (
     GcpPlan,
     crypto_key_name,
     plan_gcp_keys,
     service_account_email,
 )
-from cmek_component.manifest import SpecProblems, region_specs_problems
+from cmek_component.manifest.specs import SpecProblems, region_specs_problems
 from tests.support.digits import full_width
 
 CLUSTER_ID = "8a7b6c5d-1234-4321-abcd-0123456789ab"

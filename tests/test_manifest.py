@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cmek_component.manifest import (
+from cmek_component.manifest.specs import (
     KeySpec,
     RegionSpec,
     SpecError,
@@ -156,7 +156,7 @@ def test_key_type_for_cloud() -> None:
 
 
 def test_key_generations_read_base_and_per_region_overrides() -> None:
-    from cmek_component.manifest import key_generations
+    from cmek_component.manifest.specs import key_generations
 
     read = key_generations({"key_generation": 2, "region_key_generations": {"us-east-1": 3}}, ["us-east-1", "us-west-2"])
     assert (read.base, read.overrides, read.problems) == (2, {"us-east-1": 3}, [])

@@ -17,19 +17,19 @@ from pulumi.provider.experimental.provider import (
 )
 from pulumi.runtime import rpc
 
-from cmek_component.activation_inputs import (
+from cmek_component.activation.inputs import (
     INPUT_NAMES,
     OUTPUT_NAMES,
     ActivationError,
     IrreversibleRevoke,
 )
-from cmek_component.activation_operations import CallContext, ProviderRuntime, use_runtime
-from cmek_component.args import ClusterCmekArgs
+from cmek_component.activation.operations import CallContext, ProviderRuntime, use_runtime
+from cmek_component.component.args import ClusterCmekArgs
 from cmek_component.plugin.construct import OUTPUT_ATTRIBUTES
 from cmek_component.plugin.names import camel, schema_path, snake, to_library, to_schema
+from cmek_component.plugin.property_values import property_map
 from cmek_component.plugin.provider import CmekProvider
 from cmek_component.plugin.schema import ACTIVATION_TOKEN, COMPONENT_TOKEN, OPTION_TYPES, schema
-from cmek_component.property_values import property_map
 
 CLUSTER = "b23eaee4-e12c-4288-95db-3e81ee22d2ea"
 SPECS = [{"region": "us-east-1", "key_spec": {

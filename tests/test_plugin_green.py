@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from cmek_component.activation_operations import ProviderRuntime, _default_client
+from cmek_component.activation.operations import ProviderRuntime, _default_client
+from cmek_component.cloud_api.rate_limit import RequestRateLimiter
 from cmek_component.plugin.green import (
     green_runtime,
     green_sleep,
@@ -19,7 +20,6 @@ from cmek_component.plugin.green import (
     run_green,
     suspend,
 )
-from cmek_component.rate_limit import RequestRateLimiter
 
 
 def test_many_operations_wait_at_once_on_the_event_loop_thread() -> None:

@@ -20,8 +20,8 @@ import json
 import pytest
 from parliament import analyze_policy_string, expand_action
 
-from cmek_component import policies
-from cmek_component.manifest import SpecError
+from cmek_component.aws import policies
+from cmek_component.manifest.specs import SpecError
 
 ROLE = "arn:aws:iam::111122223333:role/crdb-cmek"
 ADMIN = "arn:aws:iam::111122223333:root"

@@ -26,7 +26,7 @@ import pulumi.runtime
 import pytest
 import yaml
 
-from cmek_component import component
+from cmek_component.component import cluster_cmek as component
 from tests.support.pulumi_fixtures import RecordedResource, Recorder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -915,7 +915,7 @@ def test_a_gcp_cluster_without_the_gcp_extra_is_told_what_to_install(
     run_program: ProgramRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "pulumi_gcp", None)  # as if pulumi-gcp were not installed
-    monkeypatch.delitem(sys.modules, "cmek_component.gcp", raising=False)
+    monkeypatch.delitem(sys.modules, "cmek_component.gcp.resources", raising=False)
     config, secret_keys = stack_config("gcp-example")
 
     with pytest.raises(pulumi.RunError) as caught:
@@ -971,7 +971,7 @@ class EnabledElsewhere(CmekOnlyReader):
     """Every cluster already has CMEK ENABLED with a key this stack never made."""
 
     def get_cmek(self, cluster_id: str) -> Any:
-        from cmek_component.cloud_models import CmekInfo
+        from cmek_component.cloud_api.models import CmekInfo
 
         return CmekInfo.from_api({"status": "ENABLED", "region_infos": [{
             "region": "us-east-1", "status": "ENABLED", "key_infos": [{"status": "ENABLED", "spec": {

@@ -1,4 +1,4 @@
-"""The revoke-with-rotation rule of the program (``cmek_component.revoke_guard``), as pure logic:
+"""The revoke-with-rotation rule of the program (``cmek_component.stack.revoke_guard``), as pure logic:
 the configuration compared with the ``rotation_config`` the stack's last update exported."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any, cast
 
 import pytest
 
-from cmek_component.args import ClusterCmekArgs
-from cmek_component.revoke_guard import (
+from cmek_component.component.args import ClusterCmekArgs
+from cmek_component.stack.revoke_guard import (
     ROTATION_KEYS,
     record_problem,
     revoke_with_rotation_problems,
@@ -112,7 +112,7 @@ def test_the_rule_is_pure_logic() -> None:
     """Importing it loads neither Pulumi nor an HTTP stack."""
     probe = (
         "import json, sys\n"
-        "import cmek_component.revoke_guard\n"
+        "import cmek_component.stack.revoke_guard\n"
         "print(json.dumps([m in sys.modules for m in ('pulumi', 'requests', 'urllib3')]))\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
@@ -155,7 +155,7 @@ def test_stating_a_computed_default_explicitly_counts_as_a_change() -> None:
 
 
 def test_the_key_mode_default_is_the_aws_plans_default() -> None:
-    from cmek_component.aws import DEFAULT_KEY_MODE
+    from cmek_component.aws.resources import DEFAULT_KEY_MODE
 
     assert ROTATION_KEYS["aws.key_mode"] == DEFAULT_KEY_MODE
 

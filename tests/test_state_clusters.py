@@ -1,11 +1,11 @@
-"""What the stack's state holds decides renames and refusals (cmek_component.state_clusters)."""
+"""What the stack's state holds decides renames and refusals (cmek_component.stack.state_clusters)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from cmek_component.manifest import masked_values
-from cmek_component.state_clusters import (
+from cmek_component.manifest.specs import masked_values
+from cmek_component.stack.state_clusters import (
     StateClusters,
     already_enabled_problem,
     plan_renames,
@@ -116,7 +116,7 @@ def test_the_decisions_import_neither_pulumi_nor_the_network() -> None:
     import sys
 
     loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, cmek_component.state_clusters; print(' '.join(sorted(sys.modules)))"],
+        [sys.executable, "-c", "import sys, cmek_component.stack.state_clusters; print(' '.join(sorted(sys.modules)))"],
         capture_output=True, text=True, check=True,
     ).stdout.split()
     assert not {"pulumi", "pulumi_aws", "pulumi_gcp", "requests", "boto3", "grpc"} & set(loaded)

@@ -2,8 +2,8 @@
 the steps (mount -> KMS entry + key -> distribution -> read back -> key policy / grant), and
 that no Vault token or KMS credential reaches any input in plain text.
 
-``declare_vault_keys`` runs inside a small test ComponentResource (the parent), as ``aws.py`` /
-``gcp.py`` call it. The mocks answer the two reads the program makes: ``vault.generic.get_secret``
+``declare_vault_keys`` runs inside a small test ComponentResource (the parent), as ``aws/resources.py`` /
+``gcp/resources.py`` call it. The mocks answer the two reads the program makes: ``vault.generic.get_secret``
 (what ``vault read <mount>/kms/<entry>/key/<key>`` returns: the key's name in the KMS, Vault's
 ``<key>-<unix timestamp>``) and, on AWS, ``aws.kms.get_alias`` of ``alias/hashicorp/<that name>``.
 """
@@ -20,10 +20,10 @@ import pulumi
 import pulumi.runtime
 import pytest
 
-from cmek_component import policies
-from cmek_component.cloud_keys import ClusterFacts
-from cmek_component.manifest import SpecError, SpecProblems
-from cmek_component.vault import VaultKeys, declare_vault_keys
+from cmek_component.aws import policies
+from cmek_component.component.cloud_keys import ClusterFacts
+from cmek_component.manifest.specs import SpecError, SpecProblems
+from cmek_component.vault.resources import VaultKeys, declare_vault_keys
 from tests.support.pulumi_fixtures import RecordedResource, Recorder, RecordingMonitor
 
 CLUSTER_ID = "8a7b6c5d-1234-4321-abcd-0123456789ab"
@@ -520,9 +520,9 @@ def test_imports_stay_light() -> None:
 
     script = (
         "import sys\n"
-        "import cmek_component.vault_rules\n"
+        "import cmek_component.vault.rules\n"
         "print('pulumi' in sys.modules)\n"
-        "import cmek_component.vault\n"
+        "import cmek_component.vault.resources\n"
         "print('pulumi_vault' in sys.modules, 'pulumi_aws' in sys.modules, 'pulumi_gcp' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)

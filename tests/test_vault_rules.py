@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from cmek_component.manifest import SpecError, SpecProblems
-from cmek_component.vault_rules import (
+from cmek_component.manifest.specs import SpecError, SpecProblems
+from cmek_component.vault.rules import (
     aws_alias_name,
     aws_key_arn,
     distribution_path,

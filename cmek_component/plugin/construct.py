@@ -15,10 +15,10 @@ from typing import Any
 import pulumi
 from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
 
-from cmek_component.activation_inputs import OUTPUT_NAMES, with_defaults
-from cmek_component.args import ClusterCmekArgs
-from cmek_component.component import ActivationResource, ClusterCmek, ClusterFactsError
-from cmek_component.manifest import SpecError, SpecProblems
+from cmek_component.activation.inputs import OUTPUT_NAMES, with_defaults
+from cmek_component.component.args import ClusterCmekArgs
+from cmek_component.component.cluster_cmek import ActivationResource, ClusterCmek, ClusterFactsError
+from cmek_component.manifest.specs import SpecError, SpecProblems
 
 from .names import camel, schema_path, to_library, to_schema
 from .schema import ACTIVATION_TOKEN, API_KEY_SETTING, COMPONENT_TOKEN, GROUPS
@@ -58,7 +58,7 @@ class PluginClusterCmek(ClusterCmek):
 
 def _client_factory(api_key: str | None, api_url: str | None) -> Any:
     def make() -> Any:
-        from cmek_component.cloud_api import CloudApiClient
+        from cmek_component.cloud_api.client import CloudApiClient
 
         return CloudApiClient(api_key=api_key, api_url=api_url)
 

@@ -1,7 +1,7 @@
 """The plugin's activations as coroutines: their long waits hold no thread.
 
 The activation's decisions and Cloud API calls are one synchronous implementation
-(:mod:`cmek_component.activation_operations`), shared with the dynamic provider. In the plugin
+(:mod:`cmek_component.activation.operations`), shared with the dynamic provider. In the plugin
 each operation runs in a greenlet on the server's event loop (:func:`run_green`): when it
 sleeps (a poll of ENABLED, a rate-limit or retry pause) the greenlet hands the event loop an
 ``asyncio.sleep`` and steps aside, and each HTTP attempt runs in a small thread pool
@@ -24,7 +24,7 @@ from typing import Any
 
 import greenlet
 
-from cmek_component.activation_operations import ProviderRuntime, _default_client
+from cmek_component.activation.operations import ProviderRuntime, _default_client
 
 ATTEMPT_WORKERS = 16
 """Threads for HTTP attempts; an attempt holds one for its request and answer only (at most
@@ -105,7 +105,7 @@ def green_runtime(runtime: ProviderRuntime) -> ProviderRuntime:
 
     def make_client(api_key: str | None, api_url: str | None, sleep: Callable[[float], None],
                     clock: Callable[[], float]) -> Any:
-        from cmek_component.cloud_api import CloudApiClient
+        from cmek_component.cloud_api.client import CloudApiClient
 
         return CloudApiClient(api_key, api_url, sleep=sleep, clock=clock, offload=in_attempt_pool)
 

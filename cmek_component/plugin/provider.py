@@ -7,7 +7,7 @@ Serves, on ``pulumi.provider.experimental``:
   ``<name>-activation`` declared as the custom resource below instead of the dynamic resource
   (a dynamic resource needs a Python program);
 - ``cockroach-cmek:index:CmekActivation`` (``check``, ``diff``, ``create``, ``read``,
-  ``update``, ``delete``): a thin adapter over :mod:`cmek_component.activation_operations`,
+  ``update``, ``delete``): a thin adapter over :mod:`cmek_component.activation.operations`,
   the same code the dynamic provider runs.
 
 Provider configuration: ``apiKey`` (secret; default env ``COCKROACH_API_KEY``) and ``apiUrl``
@@ -45,8 +45,8 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
-from cmek_component import activation_operations as operations
-from cmek_component.activation_inputs import OUTPUT_NAMES, ActivationError
+from cmek_component.activation import operations as operations
+from cmek_component.activation.inputs import OUTPUT_NAMES, ActivationError
 
 from .construct import construct_cluster_cmek
 from .green import green_runtime, run_green

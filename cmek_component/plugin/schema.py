@@ -1,7 +1,7 @@
 """The Pulumi package schema of ``cockroach-cmek``, generated from the Python library's own types.
 
-Every description is the docstring under the field in the source (``args.py``: the arguments of
-``ClusterCmek`` and its option groups; ``component.py``: its outputs; ``activation.py``: the
+Every description is the docstring under the field in the source (``component/args.py``: the arguments of
+``ClusterCmek`` and its option groups; ``component/cluster_cmek.py``: its outputs; ``activation/dynamic.py``: the
 inputs of ``CmekActivation``), so the schema and the Python library document the same words.
 Property names are camelCase as in every Pulumi package (``clusterId``, ``aws.keyMode``): the
 library's snake_case names through :mod:`.names`, renamed back by the provider.
@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal, NotRequired, Required, get_args, get_origin
 
-from cmek_component import args as args_module
+from cmek_component.component import args as args_module
 
 from .names import camel
 
@@ -72,7 +72,7 @@ def _field_names() -> frozenset[str]:
     names: set[str] = set(args_module.ClusterCmekArgs.__annotations__)
     for cls in OPTION_TYPES.values():
         names.update(cls.__annotations__)
-    outputs = field_docs(SOURCE / "component.py", "ClusterCmek")
+    outputs = field_docs(SOURCE / "component" / "cluster_cmek.py", "ClusterCmek")
     return frozenset(names | set(ACTIVATION_INPUTS) | set(ACTIVATION_OUTPUTS) | set(outputs))
 
 
@@ -162,7 +162,7 @@ COMPONENT_REQUIRED_OUTPUTS = ("auth_principal", "key_uris", "region_specs", "cme
 
 
 def _component_outputs() -> tuple[dict[str, Any], list[str]]:
-    docs = field_docs(SOURCE / "component.py", "ClusterCmek")
+    docs = field_docs(SOURCE / "component" / "cluster_cmek.py", "ClusterCmek")
     outputs: dict[str, dict[str, Any]] = {
         "auth_principal": {"type": "string"},
         "key_uris": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -195,7 +195,7 @@ ACTIVATION_INPUTS: dict[str, dict[str, Any]] = {
 
 
 def _activation() -> dict[str, Any]:
-    docs = field_docs(SOURCE / "activation.py", "CmekActivationArgs")
+    docs = field_docs(SOURCE / "activation" / "dynamic.py", "CmekActivationArgs")
     inputs = {camel(name): {**spec, "description": schema_text(docs[name])} for name, spec in ACTIVATION_INPUTS.items()}
     outputs = {**inputs, **{camel(name): {**spec, "description": schema_text(text)}
                             for name, (spec, text) in ACTIVATION_OUTPUTS.items()}}
@@ -217,11 +217,11 @@ def package_version() -> str:
 @cache
 def schema() -> dict[str, Any]:
     """The package schema (a JSON document as a dict)."""
-    inputs, required = _properties(args_module.ClusterCmekArgs, SOURCE / "args.py")
+    inputs, required = _properties(args_module.ClusterCmekArgs, SOURCE / "component" / "args.py")
     outputs, output_required = _component_outputs()
     types = {}
     for name, cls in OPTION_TYPES.items():
-        properties, _ = _properties(cls, SOURCE / "args.py")
+        properties, _ = _properties(cls, SOURCE / "component" / "args.py")
         types[f"{PACKAGE}:index:{name}"] = {
             "type": "object",
             "description": schema_text(" ".join((cls.__doc__ or name).split())),

@@ -21,10 +21,10 @@ from pulumi.provider.experimental.provider import Provider
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from cmek_component.activation_inputs import ActivationError
-from cmek_component.cloud_api import CloudApiError
-from cmek_component.manifest import SpecError, SpecProblems
-from cmek_component.waiting import WaitTimeout
+from cmek_component.activation.inputs import ActivationError
+from cmek_component.activation.waiting import WaitTimeout
+from cmek_component.cloud_api.client import CloudApiError
+from cmek_component.manifest.specs import SpecError, SpecProblems
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ActivationError, CloudApiError, WaitTimeout, SpecError, SpecProblems, pulumi.RunError,

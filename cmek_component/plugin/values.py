@@ -1,5 +1,5 @@
 """Property values of the plugin's requests as plain Python values
-(:mod:`cmek_component.property_values`), with the wire's unknown sentinel as ``UNKNOWN``.
+(:mod:`cmek_component.plugin.property_values`), with the wire's unknown sentinel as ``UNKNOWN``.
 
 The SDK (3.272) hands a preview's unknown input to ``check`` as the raw sentinel string
 (``rpc.UNKNOWN``), not as ``Computed``: validation must see it as unknown, not as a bad value.
@@ -13,13 +13,13 @@ from typing import Any
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime import rpc
 
-from cmek_component.property_values import (
+from cmek_component.plugin.property_values import (
     UNKNOWN,
     Unknown,
     contains_unknown,
     property_map,
 )
-from cmek_component.property_values import plain_map as _plain_map
+from cmek_component.plugin.property_values import plain_map as _plain_map
 
 __all__ = ["UNKNOWN", "Unknown", "contains_unknown", "plain_map", "property_map"]
 

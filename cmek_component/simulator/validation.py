@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from cmek_component.manifest import (
+from cmek_component.manifest.specs import (
     KEY_TYPE_FOR_CLOUD,
     key_spec_problems,
     region_problem,

@@ -1,7 +1,7 @@
 """Many activations in one stack, through the real CLI and the real dynamic-provider host.
 
 The host serves every dynamic resource of a stack from one process whose gRPC pool has 4
-workers; each activation holds one while it waits for ENABLED. ``cmek_component.dynamic_host``
+workers; each activation holds one while it waits for ENABLED. ``cmek_component.activation.dynamic_host``
 widens that pool. Measured here in one run: a stack of 12 activations against a stack of one,
 both against a simulator whose enable takes 60 s.
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from pulumi.dynamic import Config, ConfigureRequest
 
-from cmek_component.activation import CmekActivationProvider, ProviderRuntime, use_runtime
-from cmek_component.cloud_api import CloudApiClient, CmekInfo
-from cmek_component.waiting import TERRAFORM_SCHEDULE, poll_times
+from cmek_component.activation.dynamic import CmekActivationProvider, ProviderRuntime, use_runtime
+from cmek_component.activation.waiting import TERRAFORM_SCHEDULE, poll_times
+from cmek_component.cloud_api.client import CloudApiClient, CmekInfo
 
 
 class _TimedClient(CloudApiClient):

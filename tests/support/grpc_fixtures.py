@@ -104,7 +104,7 @@ def _plain(struct: struct_pb2.Struct) -> dict[str, Any]:
 
 def serialized_provider() -> str:
     """``__provider`` exactly as ``CmekActivation(...)`` computes it."""
-    from cmek_component.activation import CmekActivationProvider
+    from cmek_component.activation.dynamic import CmekActivationProvider
 
     return serialize_provider(CmekActivationProvider())
 

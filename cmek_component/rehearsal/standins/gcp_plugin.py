@@ -5,7 +5,7 @@ Serves ``gcp:serviceaccount/account:Account``, ``gcp:serviceaccount/iAMMember:IA
 ``gcp:kms/keyRing:KeyRing``, ``gcp:kms/cryptoKey:CryptoKey``,
 ``gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember`` and the invokes ``organizations/getProject``
 and ``organizations/getClientConfig``. The store (:class:`.gcp_store.GcpStore`, file named by
-``CMEK_STANDIN_GCP_STORE``) checks names and enums with :mod:`cmek_component.gcp_rules` and keeps
+``CMEK_STANDIN_GCP_STORE``) checks names and enums with :mod:`cmek_component.gcp.rules` and keeps
 GCP's permanence: a key ring is never deleted, a crypto key is only scheduled for destruction (its
 name stays taken), and a retained service account still exists, so creating it again answers
 409 as GCP does. The project is the resource's ``project``, else the provider's ``gcp:project``.

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...gcp_rules import (
+from cmek_component.gcp.rules import (
     kms_name_problem,
     location_problem,
     project_problem,
@@ -42,6 +42,7 @@ from ...gcp_rules import (
     service_account_email,
     service_account_id_problem,
 )
+
 from ..calls import ApiCall
 from ..errors import RehearsalError
 from .aws_resources import Applied

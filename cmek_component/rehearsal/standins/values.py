@@ -1,7 +1,7 @@
-"""The stand-ins' property values: :mod:`cmek_component.property_values` (shared with the
+"""The stand-ins' property values: :mod:`cmek_component.plugin.property_values` (shared with the
 provider plugin, which must not import the rehearsal)."""
 
-from cmek_component.property_values import (
+from cmek_component.plugin.property_values import (
     UNKNOWN,
     Unknown,
     contains_unknown,

@@ -1,9 +1,9 @@
-"""Vault ``keymgmt`` naming rules and the plan of what ``vault.py`` declares: pure logic, no Pulumi.
+"""Vault ``keymgmt`` naming rules and the plan of what ``vault/resources.py`` declares: pure logic, no Pulumi.
 
 :func:`plan_vault_keys` checks ``ClusterCmekArgs["vault"]`` against Vault's and the cloud's rules
 and turns it into a :class:`VaultPlan`: one KMS provider entry per key collection, the Vault keys
 of every generation, and which key serves each cluster region. It reports every problem at once
-(:class:`~cmek_component.manifest.SpecProblems`), each naming the field, the rule and the value::
+(:class:`~cmek_component.manifest.specs.SpecProblems`), each naming the field, the rule and the value::
 
     vault.key_collections['us-east1']: expected an existing Cloud KMS key ring
     (projects/<project>/locations/<location>/keyRings/<ring>), got 'my-ring'
@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .manifest import (
+from cmek_component.manifest.specs import (
     AWS_KEY_ARN_FORM,
     AWS_KEY_ARN_RE,
     AWS_REGION_RE,
@@ -131,7 +131,7 @@ class VaultKeyPlan:
 
 @dataclass(frozen=True)
 class VaultPlan:
-    """Everything ``vault.py`` declares, decided before any resource exists."""
+    """Everything ``vault/resources.py`` declares, decided before any resource exists."""
 
     cloud: str
     mount_path: str

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cmek_component.args import ClusterCmekArgs
-from cmek_component.manifest import Problem, is_whole_number, shown
+from cmek_component.component.args import ClusterCmekArgs
+from cmek_component.manifest.specs import Problem, is_whole_number, shown
 
 RECORD_OUTPUT = "rotation_config"
 """Name of the per-cluster output that holds :func:`rotation_config`."""

@@ -18,7 +18,7 @@ What is declared (``<name>`` is the component's name; every child has ``parent``
   for the service account.
 
 With ``vault`` (key material from HashiCorp Vault's ``keymgmt`` engine) there is no key ring or
-crypto key here: :func:`cmek_component.vault.declare_vault_keys` distributes the keys into existing
+crypto key here: :func:`cmek_component.vault.resources.declare_vault_keys` distributes the keys into existing
 key rings and grants the service account on them (``<name>-vault-grant-<location>[-g<n>]``).
 
 The service account, its Token Creator binding, key rings, crypto keys and the key grants are
@@ -44,9 +44,9 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from .args import ClusterCmekArgs
-from .cloud_keys import ClusterFacts, DeclaredKeys
-from .gcp_rules import (
+from cmek_component.component.args import ClusterCmekArgs
+from cmek_component.component.cloud_keys import ClusterFacts, DeclaredKeys
+from cmek_component.gcp.rules import (
     ENCRYPTER_DECRYPTER_ROLE,
     KEY_ALGORITHM,
     KEY_PURPOSE,
@@ -54,7 +54,7 @@ from .gcp_rules import (
     GcpPlan,
     plan_gcp_keys,
 )
-from .manifest import GCP_CLOUD_KMS, SpecError
+from cmek_component.manifest.specs import GCP_CLOUD_KMS, SpecError
 
 
 def _same_as(resource_id: pulumi.Output[str], value: str) -> pulumi.Output[str]:
@@ -179,7 +179,9 @@ def declare_plan(
     }
     extra_outputs: dict[str, Any] = {}
     if plan.uses_vault:
-        from . import vault as vault_keys  # loads pulumi_vault only for Vault stacks
+        from cmek_component.vault import (
+            resources as vault_keys,  # loads pulumi_vault only for Vault stacks
+        )
 
         vault_declared = vault_keys.declare_vault_keys(name, parent, facts, args, email)
         key_uris.update(vault_declared.key_uris)

@@ -1,14 +1,14 @@
 """What the activation does in each provider operation, on plain property dicts.
 
 One implementation, two thin adapters: the dynamic provider of Python programs
-(:mod:`cmek_component.activation`, ``pulumi.dynamic``) and the custom resource
+(:mod:`cmek_component.activation.dynamic`, ``pulumi.dynamic``) and the custom resource
 ``cockroach-cmek:index:CmekActivation`` of the package's provider plugin (``provider/``). Each
 adapter only turns its SDK's request into the dicts below and the results back.
 
 - :func:`check` and :func:`diff` make no API call;
 - :func:`create`, :func:`update` and :func:`read` call the Cloud API through
-  :class:`~cmek_component.activation_runner.ActivationRunner` (decisions:
-  :mod:`cmek_component.activation_plan`);
+  :class:`~cmek_component.activation.runner.ActivationRunner` (decisions:
+  :mod:`cmek_component.activation.plan`);
 - :func:`delete_warning` is what delete says: it never calls the API.
 
 Where the API key comes from is the adapter's business (:class:`CallContext`); it is never
@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cmek_component.activation_inputs import (
+from cmek_component.activation.inputs import (
     INPUT_NAMES,
     ActivationError,
     ActivationInputs,
@@ -33,13 +33,13 @@ from cmek_component.activation_inputs import (
     diff_inputs,
     with_defaults,
 )
-from cmek_component.activation_plan import live_outputs, live_region_specs
-from cmek_component.manifest import SpecProblems
+from cmek_component.activation.plan import live_outputs, live_region_specs
+from cmek_component.manifest.specs import SpecProblems
 
 if TYPE_CHECKING:
-    from cmek_component.activation_inputs import InputDiff
-    from cmek_component.activation_runner import ActivationRunner
-    from cmek_component.cloud_api import CloudApiClient, CmekInfo
+    from cmek_component.activation.inputs import InputDiff
+    from cmek_component.activation.runner import ActivationRunner
+    from cmek_component.cloud_api.client import CloudApiClient, CmekInfo
 
 
 # --------------------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 def _default_client(
     api_key: str | None, api_url: str | None, sleep: Callable[[float], None], clock: Callable[[], float]
 ) -> CloudApiClient:
-    from cmek_component.cloud_api import CloudApiClient
+    from cmek_component.cloud_api.client import CloudApiClient
 
     return CloudApiClient(api_key, api_url, sleep=sleep, clock=clock)
 
@@ -58,7 +58,7 @@ def _default_client(
 def _log_info(message: str) -> None:
     import pulumi
 
-    from cmek_component.dynamic_host import log_to_engine
+    from cmek_component.activation.dynamic_host import log_to_engine
 
     if not log_to_engine("info", message):
         pulumi.log.info(message)
@@ -67,7 +67,7 @@ def _log_info(message: str) -> None:
 def _log_warn(message: str) -> None:
     import pulumi
 
-    from cmek_component.dynamic_host import log_to_engine
+    from cmek_component.activation.dynamic_host import log_to_engine
 
     if not log_to_engine("warning", message):
         pulumi.log.warn(message)
@@ -172,7 +172,7 @@ def check(olds: Mapping[str, Any], news: Mapping[str, Any], is_unknown: IsUnknow
 
 def diff(olds: Mapping[str, Any], news: Mapping[str, Any], is_unknown: IsUnknown) -> InputDiff:
     """No API call. ``cluster_id`` changed: replace; anything else changed: update; ``revoke``
-    true -> false: refused (:class:`~cmek_component.activation_inputs.IrreversibleRevoke`)."""
+    true -> false: refused (:class:`~cmek_component.activation.inputs.IrreversibleRevoke`)."""
     return diff_inputs(inputs_of(olds), inputs_of(news), is_unknown)
 
 
@@ -241,9 +241,9 @@ def outputs(inputs: ActivationInputs, cmek: CmekInfo) -> dict[str, Any]:
 
 
 def _call(context: CallContext, operation: Callable[[ActivationRunner], Any], inputs: ActivationInputs) -> Any:
-    from cmek_component.activation_runner import ActivationRunner, api_key_hint
-    from cmek_component.cloud_api import API_KEY_ENV, MISSING_KEY_MESSAGE, CloudApiError
-    from cmek_component.waiting import Waiter
+    from cmek_component.activation.runner import ActivationRunner, api_key_hint
+    from cmek_component.activation.waiting import Waiter
+    from cmek_component.cloud_api.client import API_KEY_ENV, MISSING_KEY_MESSAGE, CloudApiError
 
     if not (context.api_key or os.environ.get(API_KEY_ENV)):
         missing = MISSING_KEY_MESSAGE.replace("cockroach:apiKey", context.key_setting)

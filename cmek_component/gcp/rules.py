@@ -1,4 +1,4 @@
-"""GCP naming rules and the plan of what ``gcp.py`` declares: pure logic, no Pulumi import.
+"""GCP naming rules and the plan of what ``gcp/resources.py`` declares: pure logic, no Pulumi import.
 
 ``plan_gcp_keys`` checks every GCP option against GCP's own rules and turns the arguments into
 a ``GcpPlan``: the service account, one key ring per key location, the crypto keys of every
@@ -31,8 +31,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .args import ClusterCmekArgs, GcpKeyOptions
-from .manifest import (
+from cmek_component.component.args import ClusterCmekArgs, GcpKeyOptions
+from cmek_component.manifest.specs import (
     GCP_KEY_URI_FORM,
     GCP_KEY_URI_RE,
     Problem,
@@ -233,7 +233,7 @@ class GcpByoKeyPlan:
 
 @dataclass(frozen=True)
 class GcpPlan:
-    """Everything ``gcp.py`` declares, in plain values (valid by construction)."""
+    """Everything ``gcp/resources.py`` declares, in plain values (valid by construction)."""
 
     project: str
     service_account_id: str
@@ -254,7 +254,7 @@ class GcpPlan:
     """Disable the service account (``gcp.cut_key_access``): CockroachDB Cloud can no longer
     impersonate it, so it loses KMS access; keys and grants stay."""
     uses_vault: bool = False
-    """Key material from Vault (``args["vault"]``): no key ring or crypto key here; ``vault.py``
+    """Key material from Vault (``args["vault"]``): no key ring or crypto key here; ``vault/resources.py``
     distributes the keys into existing key rings and grants the service account on them."""
 
     @property
@@ -407,7 +407,7 @@ def plan_gcp_keys(
     # Key material from Vault: the Vault plan checks its own options, generations and byo_keys.
     uses_vault = args.get("vault") is not None
     if uses_vault:
-        from .vault_rules import plan_vault_keys
+        from cmek_component.vault.rules import plan_vault_keys
 
         try:
             plan_vault_keys("GCP", list(regions), args)

@@ -21,7 +21,7 @@ the seed's order, each step depending on the one before:
    the KMS, which no resource output carries; then the key ARN (AWS: ``aws.kms.get_alias`` of
    ``alias/hashicorp/<kms key name>``) or URI (GCP: ``<key ring>/cryptoKeys/<kms key name>``);
 6. ``<name>-vault-key-policy-<s>[-g<n>]``: ``aws.kms.KeyPolicy`` with the ``crdb-cmek-kms`` policy
-   and its administration statement (:mod:`cmek_component.policies`), or
+   and its administration statement (:mod:`cmek_component.aws.policies`), or
    ``<name>-vault-grant-<s>[-g<n>]``: ``gcp.kms.CryptoKeyIAMMember`` with Cloud KMS CryptoKey
    Encrypter/Decrypter for the cross-tenant service account.
 
@@ -39,16 +39,17 @@ from typing import Any
 import pulumi
 import pulumi_vault as vault
 
-from . import policies, vault_rules
-from .args import ClusterCmekArgs
-from .cloud_keys import ClusterFacts
-from .manifest import SpecError, SpecProblems
-from .vault_rules import KmsEntryPlan, VaultKeyPlan, VaultPlan
+from cmek_component.aws import policies
+from cmek_component.component.args import ClusterCmekArgs
+from cmek_component.component.cloud_keys import ClusterFacts
+from cmek_component.manifest.specs import SpecError, SpecProblems
+from cmek_component.vault import rules as vault_rules
+from cmek_component.vault.rules import KmsEntryPlan, VaultKeyPlan, VaultPlan
 
 
 @dataclass
 class VaultKeys:
-    """What :func:`declare_vault_keys` hands back to ``aws.py`` / ``gcp.py``."""
+    """What :func:`declare_vault_keys` hands back to ``aws/resources.py`` / ``gcp/resources.py``."""
 
     key_uris: dict[str, pulumi.Output[str]]
     """Cluster region -> distributed key ARN (AWS) or crypto key name without version (GCP)."""
@@ -283,7 +284,7 @@ def _aws_uri(
 def _gcp_uri(name: str, parent: pulumi.Resource, plan: VaultPlan, service_account_email: pulumi.Input[str]) -> UriResolver:
     import pulumi_gcp as gcp
 
-    from .gcp_rules import ENCRYPTER_DECRYPTER_ROLE
+    from cmek_component.gcp.rules import ENCRYPTER_DECRYPTER_ROLE
 
     member = pulumi.Output.concat("serviceAccount:", service_account_email)
 

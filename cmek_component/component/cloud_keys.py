@@ -1,4 +1,4 @@
-"""What a cloud module (``aws.py``, ``gcp.py``) hands back to ``ClusterCmek``.
+"""What a cloud module (``aws/resources.py``, ``gcp/resources.py``) hands back to ``ClusterCmek``.
 
 The contract between the component and its cloud-specific children: the identity CockroachDB
 Cloud impersonates, one key URI per cluster region, and the resources (grants, key policies)

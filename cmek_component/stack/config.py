@@ -5,7 +5,7 @@ of every configuration key (``"cmek:clusters"``, ``"cockroach:apiUrl"``, ...) to
 Pulumi passes it (structured values as JSON text), plus the set of keys that are secrets.
 
 The schema (the full reference is the "Configuration reference" section of README.md, generated from this module and
-``args.py`` by ``scripts/gen_config_reference.py``):
+``component/args.py`` by ``scripts/gen_config_reference.py``):
 
 - ``cmek:clusters`` (required): a list of cluster objects. Each object's keys are the fields of
   ``ClusterCmekArgs`` (``cluster_id``, ``cloud``, ``regions``, ``account_id``,
@@ -17,10 +17,10 @@ The schema (the full reference is the "Configuration reference" section of READM
   ``gcp`` options; a cluster's own options win key by key (``tags`` are merged).
 - ``cockroach:apiKey`` (secret) and ``cockroach:apiUrl``: read by the activation's provider,
   not here; this module only checks the key is a secret and the URL is an https URL (http only
-  for a loopback host, see ``cmek_component.api_url``).
+  for a loopback host, see ``cmek_component.cloud_api.api_url``).
 
 The allowed keys, their types and their enum values are read from the TypedDicts in
-``args.py``, so the schema cannot drift from the component's arguments. Every problem names the
+``component/args.py``, so the schema cannot drift from the component's arguments. Every problem names the
 full key path, the rule and the value received::
 
     cmek:clusters[0].key_generation: expected an integer >= 1, got 'two'
@@ -52,14 +52,13 @@ from typing import (
     is_typeddict,
 )
 
-from cmek_component import vault_rules
-from cmek_component.activation_inputs import (
+from cmek_component.activation.inputs import (
     MAX_IAM_PROPAGATION_TIMEOUT_SECONDS,
     MAX_WAIT_TIMEOUT_SECONDS,
 )
-from cmek_component.api_url import api_url_problem
-from cmek_component.args import AwsKeyOptions, ClusterCmekArgs, GcpKeyOptions
-from cmek_component.manifest import (
+from cmek_component.cloud_api.api_url import api_url_problem
+from cmek_component.component.args import AwsKeyOptions, ClusterCmekArgs, GcpKeyOptions
+from cmek_component.manifest.specs import (
     AWS_ACCOUNT_RE,
     AWS_KEY_ARN_FORM,
     AWS_KEY_ARN_RE,
@@ -80,6 +79,7 @@ from cmek_component.manifest import (
     shown_names,
     suggestion,
 )
+from cmek_component.vault import rules as vault_rules
 
 PROJECT = "cmek"
 """The Pulumi project name (``Pulumi.yaml``): the namespace of this project's keys."""
@@ -131,7 +131,7 @@ REGION_KEYED: tuple[str, ...] = (
 )
 """Maps whose keys are cluster regions (checked against ``regions`` and the cloud's spelling)."""
 
-# Matched against the whole value (``fullmatch``), ASCII classes only (see manifest.py).
+# Matched against the whole value (``fullmatch``), ASCII classes only (see manifest/specs.py).
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 UUID_RE = CLUSTER_ID_RE
 GCP_PROJECT_RE = re.compile(r"[a-z][a-z0-9.:-]{4,61}[a-z0-9]")
@@ -151,7 +151,7 @@ GCP_DISPLAY_NAME_MAX = 100
 
 
 # --------------------------------------------------------------------------------------------
-# Schema, read from the TypedDicts of args.py
+# Schema, read from the TypedDicts of component/args.py
 # --------------------------------------------------------------------------------------------
 
 
@@ -557,7 +557,7 @@ class _Checker:
             return self._check_list(value, get_args(tp)[0], path, schema_path)
         if origin is dict:
             return self._check_map(value, get_args(tp)[1], path, schema_path, type_label(tp))
-        raise TypeError(f"{schema_path}: unsupported schema type {tp!r}")  # a new type in args.py
+        raise TypeError(f"{schema_path}: unsupported schema type {tp!r}")  # a new type in component/args.py
 
     def check_object(
         self, value: object, fields: Mapping[str, SchemaField], path: str, schema_path: str

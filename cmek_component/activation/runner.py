@@ -1,6 +1,6 @@
 """Carries out the activation against the Cloud API: preflight, mutations, waits.
 
-No Pulumi here: ``activation.py`` builds an ``ActivationRunner`` per call with a client, a
+No Pulumi here: ``activation/dynamic.py`` builds an ``ActivationRunner`` per call with a client, a
 ``Waiter`` (real time, or a test's simulated clock) and log functions, and turns what it
 returns into Pulumi outputs. Decisions come from ``activation_plan``; this module only makes
 the calls, in order, with these rules for every mutation (POST, PUT, PATCH cmek, PATCH cluster):
@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from cmek_component.activation_inputs import ActivationError, ActivationInputs
-from cmek_component.activation_plan import (
+from cmek_component.activation.inputs import ActivationError, ActivationInputs
+from cmek_component.activation.plan import (
     CmekProgress,
     cluster_wait_needed,
     cmek_progress,
@@ -43,7 +43,8 @@ from cmek_component.activation_plan import (
     preflight_problems,
     rotation_took_effect,
 )
-from cmek_component.cloud_api import (
+from cmek_component.activation.waiting import Waiter, WaitTimeout
+from cmek_component.cloud_api.client import (
     ApiConnectionError,
     CloudApiClient,
     CloudApiError,
@@ -58,8 +59,7 @@ from cmek_component.cloud_api import (
     UnauthenticatedError,
     UnavailableError,
 )
-from cmek_component.manifest import KeySpec, RegionSpec
-from cmek_component.waiting import Waiter, WaitTimeout
+from cmek_component.manifest.specs import KeySpec, RegionSpec
 
 T = TypeVar("T")
 

@@ -1,7 +1,7 @@
 """Which clusters this stack's state already holds, and what that means for this update.
 
 The stack program reads its own state's resource list (the engine's built-in read
-``pulumi:pulumi:readStackResourceOutputs``; see :mod:`cmek_component.last_update`) before
+``pulumi:pulumi:readStackResourceOutputs``; see :mod:`cmek_component.stack.last_update`) before
 declaring anything, and this module decides from it, with no Pulumi or network import:
 
 - **A renamed cluster** (``cmek:clusters[i].name`` changed): the state holds the cluster's
@@ -24,10 +24,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cmek_component.manifest import SECRET, shown, values_masked
+from cmek_component.manifest.specs import SECRET, shown, values_masked
 
 COMPONENT_TYPE = "cockroach:cmek:ClusterCmek"
-"""The type token of ``ClusterCmek`` (``cmek_component.component.TYPE_TOKEN``)."""
+"""The type token of ``ClusterCmek`` (``cmek_component.component.cluster_cmek.TYPE_TOKEN``)."""
 ACTIVATION_SUFFIX = "-activation"
 """The activation's resource name is ``<cluster name>-activation``."""
 
@@ -100,7 +100,7 @@ def plan_renames(clusters: Iterable[tuple[str, str, str]], state: StateClusters,
                  other_names: Collection[str] = ()) -> RenamePlan:
     """``clusters``: (configuration key, resource name, cluster id) of every configured cluster.
     ``other_names``: names of further configured clusters not in ``clusters``. Values in
-    messages go through :func:`~cmek_component.manifest.shown` (masked inside ``masked_values``).
+    messages go through :func:`~cmek_component.manifest.specs.shown` (masked inside ``masked_values``).
 
     A cluster is renamed when the state holds its cluster id under another name and holds
     nothing under its new name. The rename is refused when the old name is configured for

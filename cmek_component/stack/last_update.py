@@ -19,9 +19,9 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 
-from cmek_component.config import ClusterConfig
-from cmek_component.manifest import SECRET
-from cmek_component.revoke_guard import RECORD_OUTPUT, record_problem
+from cmek_component.manifest.specs import SECRET
+from cmek_component.stack.config import ClusterConfig
+from cmek_component.stack.revoke_guard import RECORD_OUTPUT, record_problem
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 """The engine's built-in invoke that reads a stack's outputs as of its last update."""
@@ -105,7 +105,7 @@ def last_rotation_configs(clusters: list[ClusterConfig]) -> dict[str, Mapping[st
     name (a cluster renamed since is found by its cluster id). Empty when no cluster sets
     ``revoke: true``. A revoking cluster without a record gets a warning: its first update in
     this stack, or outputs of a version without ``rotation_config``; so does one whose record is
-    malformed (:func:`~cmek_component.revoke_guard.record_problem`), which is not compared."""
+    malformed (:func:`~cmek_component.stack.revoke_guard.record_problem`), which is not compared."""
     revoking = [cluster for cluster in clusters if cluster.args.get("revoke") is True]
     if not revoking:
         return {}

@@ -23,7 +23,7 @@ Retries (transport layer):
   acted on them. Their callers decide what is safe to repeat.
 
 All requests of one API key in a process share a client-side limit of ``requests_per_second``
-(see ``cmek_component.rate_limit``).
+(see ``cmek_component.cloud_api.rate_limit``).
 
 The API key never appears in an error, a log line or a ``repr``, and a client refuses to be
 pickled. Surrounding whitespace is stripped from it; a key with a control character, a space or
@@ -54,8 +54,8 @@ import urllib3.exceptions
 from urllib3.util.retry import Retry
 
 from cmek_component import __version__
-from cmek_component.api_url import api_url_problem
-from cmek_component.cloud_models import (
+from cmek_component.cloud_api.api_url import api_url_problem
+from cmek_component.cloud_api.models import (
     Cluster,
     ClusterRegion,
     CmekInfo,
@@ -64,7 +64,8 @@ from cmek_component.cloud_models import (
     RegionInfo,
     printable,
 )
-from cmek_component.cloud_transport import (
+from cmek_component.cloud_api.rate_limit import RequestRateLimiter, shared_limiter
+from cmek_component.cloud_api.transport import (
     BodyError,
     WatchedAdapter,
     end_current_attempt,
@@ -72,8 +73,7 @@ from cmek_component.cloud_transport import (
     read_body,
     watched_attempts,
 )
-from cmek_component.manifest import RegionSpec, SpecError, region_specs_to_api
-from cmek_component.rate_limit import RequestRateLimiter, shared_limiter
+from cmek_component.manifest.specs import RegionSpec, SpecError, region_specs_to_api
 
 if TYPE_CHECKING:
     from urllib3.connectionpool import ConnectionPool
@@ -500,7 +500,7 @@ class CloudApiClient:
     ``MissingApiKeyError`` and a key with a control, space or non-ASCII character inside raises
     ``InvalidApiKeyError`` (naming the character, not the key) at the first request, not here. ``api_url``: default env
     ``COCKROACH_SERVER``, then ``https://cockroachlabs.cloud``; ``https://``, or ``http://`` for
-    a loopback host only (see ``cmek_component.api_url``), else ``SpecError`` here.
+    a loopback host only (see ``cmek_component.cloud_api.api_url``), else ``SpecError`` here.
     ``connect_timeout``/``read_timeout``: seconds to connect and to wait for each read (5, 30).
     ``attempt_timeout``: seconds one attempt may take in all, from sending the request to the
     last byte of the answer, however slowly the server trickles it (default ``connect_timeout +

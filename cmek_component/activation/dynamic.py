@@ -40,9 +40,9 @@ from pulumi.dynamic import (
 )
 from pulumi.output import Unknown
 
-from cmek_component import activation_operations as operations
-from cmek_component.activation_inputs import with_defaults
-from cmek_component.activation_operations import ProviderRuntime, use_runtime
+from cmek_component.activation import operations as operations
+from cmek_component.activation.inputs import with_defaults
+from cmek_component.activation.operations import ProviderRuntime, use_runtime
 
 __all__ = ["CmekActivation", "CmekActivationArgs", "CmekActivationProvider", "ProviderRuntime", "use_runtime"]
 
@@ -115,7 +115,7 @@ class CmekActivationProvider(pulumi.dynamic.ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         """Reads ``cockroach:apiKey`` and ``cockroach:apiUrl``; absent ones fall back to the
         environment (``COCKROACH_API_KEY``, ``COCKROACH_SERVER``) when a call needs them."""
-        from cmek_component.dynamic_host import widen_host_pool
+        from cmek_component.activation.dynamic_host import widen_host_pool
 
         widen_host_pool()  # many activations wait at once (see dynamic_host)
         key = req.config.get(API_KEY_CONFIG)

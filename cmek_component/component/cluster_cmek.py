@@ -5,7 +5,7 @@ The component turns the seed procedure into children of one ``ComponentResource`
 1. the cluster facts (cloud, regions, ``account_id``, organization id): from the arguments, or
    read at program time with the Cloud API's read-only ``GET cluster`` / ``GET organization``
    (:func:`resolve_cluster_facts`; fine during a preview);
-2. the identity and keys: :mod:`cmek_component.aws` or :mod:`cmek_component.gcp`, imported only
+2. the identity and keys: :mod:`cmek_component.aws.resources` or :mod:`cmek_component.gcp.resources`, imported only
    for their own cloud (an AWS stack never loads ``pulumi_gcp`` and the other way round);
 3. ``<name>-activation``, a ``CmekActivation`` that enables, rotates, extends or revokes CMEK
    through the Cloud API. It depends on the identity and on every key policy or grant, so CMEK
@@ -22,10 +22,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import pulumi
 
-from .activation_inputs import TIMEOUT_LIMITS, timeout_problem
-from .args import ActivationOptions, AwsKeyOptions, ClusterCmekArgs, GcpKeyOptions
-from .cloud_keys import ClusterFacts, DeclaredKeys
-from .manifest import (
+from cmek_component.activation.inputs import TIMEOUT_LIMITS, timeout_problem
+from cmek_component.component.args import (
+    ActivationOptions,
+    AwsKeyOptions,
+    ClusterCmekArgs,
+    GcpKeyOptions,
+)
+from cmek_component.component.cloud_keys import ClusterFacts, DeclaredKeys
+from cmek_component.manifest.specs import (
     KeySpec,
     Problem,
     RegionSpec,
@@ -43,8 +48,8 @@ from .manifest import (
 )
 
 if TYPE_CHECKING:
-    from .activation import CmekActivationArgs
-    from .cloud_models import Cluster, Organization
+    from cmek_component.activation.dynamic import CmekActivationArgs
+    from cmek_component.cloud_api.models import Cluster, Organization
 
 __all__ = [
     "ActivationOptions",
@@ -92,7 +97,7 @@ the provider plugin swaps in its custom resource ``cockroach-cmek:index:CmekActi
 
 def dynamic_activation(name: str, args: CmekActivationArgs, opts: pulumi.ResourceOptions) -> ActivationResource:
     """The activation of Python programs: the dynamic resource ``CmekActivation``."""
-    from .activation import CmekActivation
+    from cmek_component.activation.dynamic import CmekActivation
 
     return CmekActivation(name, args, opts)
 
@@ -105,7 +110,7 @@ class ClusterFactsError(pulumi.RunError):
 def default_client_factory() -> ClusterReader:
     """A ``CloudApiClient`` configured like the activation: ``cockroach:apiKey`` (secret) or env
     ``COCKROACH_API_KEY``; ``cockroach:apiUrl`` or env ``COCKROACH_SERVER``."""
-    from .cloud_api import CloudApiClient
+    from cmek_component.cloud_api.client import CloudApiClient
 
     config = pulumi.Config("cockroach")
     return CloudApiClient(api_key=config.get("apiKey"), api_url=config.get("apiUrl"))
@@ -268,7 +273,7 @@ def vault_config_problems(
     the ``cmek-vault:*`` KMS credentials when ``vault.credentials`` is ``config`` (the default).
     ``get`` reads a full config key (default: the program's stack config); ``who`` names the
     cluster in the message."""
-    from . import vault_rules
+    from cmek_component.vault import rules as vault_rules
 
     read = get or pulumi.runtime.get_config
     return vault_rules.missing_credential_problems(cloud, args.get("vault"), lambda key: read(key) is not None, who)
@@ -329,7 +334,7 @@ def resolve_cluster_facts(args: ClusterCmekArgs, client_factory: ClientFactory =
 
     cluster: Cluster | None = None
     if any(name not in args for name in ("cloud", "regions", "account_id")):
-        from .cloud_api import CloudApiError
+        from cmek_component.cloud_api.client import CloudApiError
 
         try:
             cluster = reader().get_cluster(cluster_id)
@@ -365,7 +370,7 @@ def resolve_cluster_facts(args: ClusterCmekArgs, client_factory: ClientFactory =
         )
     organization_id = args.get("organization_id", "")
     if cloud == "AWS" and not organization_id:
-        from .cloud_api import CloudApiError
+        from cmek_component.cloud_api.client import CloudApiError
 
         try:
             organization_id = reader().get_organization().id
@@ -462,11 +467,11 @@ class ClusterCmek(pulumi.ComponentResource):
             raise SpecProblems(missing)
         aws_plan = None
         if facts.cloud == "AWS":
-            from . import aws as aws_keys
+            from cmek_component.aws import resources as aws_keys
 
             aws_plan = aws_keys.plan_aws_keys(name, facts, args)  # every AWS problem, before any resource
         else:
-            from . import gcp as gcp_keys
+            from cmek_component.gcp import resources as gcp_keys
 
             gcp_plan = gcp_keys.plan_gcp(facts, args)  # every GCP problem, before any resource
         vault_problems = vault_config_problems(facts.cloud, args)

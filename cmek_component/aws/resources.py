@@ -17,10 +17,10 @@ What is declared (``<name>`` is the component's name; every child has ``parent``
   are regional, so every region has the same alias name);
 - with ``aws.byo_keys`` no key: ``<name>-key-policy-<region>`` (``aws.kms.KeyPolicy``) on each
   distinct key when ``aws.attach_key_policy`` is true;
-- with ``vault`` no key either: :func:`cmek_component.vault.declare_vault_keys` distributes Vault
+- with ``vault`` no key either: :func:`cmek_component.vault.resources.declare_vault_keys` distributes Vault
   key material to KMS and attaches the same key policy to each distributed key.
 
-Every key and replica carries the same ``crdb-cmek-kms`` policy (:mod:`cmek_component.policies`).
+Every key and replica carries the same ``crdb-cmek-kms`` policy (:mod:`cmek_component.aws.policies`).
 Generations ``1..n`` all stay declared: data written with an old key needs it forever.
 """
 
@@ -33,10 +33,10 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from . import policies
-from .args import AwsKeyOptions, ClusterCmekArgs
-from .cloud_keys import ClusterFacts, DeclaredKeys
-from .manifest import (
+from cmek_component.aws import policies
+from cmek_component.component.args import AwsKeyOptions, ClusterCmekArgs
+from cmek_component.component.cloud_keys import ClusterFacts, DeclaredKeys
+from cmek_component.manifest.specs import (
     AWS_KEY_ARN_FORM,
     AWS_KEY_ARN_RE,
     AWS_KMS,
@@ -87,7 +87,7 @@ class AwsPlan:
     organization_id: str
     key_mode: str
     """``multi-region``, ``per-region``, ``single``, ``byo`` (``aws.byo_keys``) or ``vault``
-    (key material from Vault's ``keymgmt`` engine, :mod:`cmek_component.vault`)."""
+    (key material from Vault's ``keymgmt`` engine, :mod:`cmek_component.vault.resources`)."""
     primary_region: str
     keys: list[PlannedKey] = field(default_factory=list)
     serving: dict[str, str] = field(default_factory=dict)
@@ -259,7 +259,7 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
 
     # Key material from Vault: the Vault plan checks its own options, generations and byo_keys.
     if uses_vault:
-        from . import vault_rules
+        from cmek_component.vault import rules as vault_rules
 
         try:
             vault_rules.plan_vault_keys("AWS", regions, args)
@@ -510,7 +510,9 @@ def declare_plan(
     extra_outputs: dict[str, Any] = {}
     access: list[pulumi.Resource] = [*declared.values(), *key_policies]
     if plan.key_mode == "vault":
-        from . import vault as vault_keys  # loads pulumi_vault only for Vault stacks
+        from cmek_component.vault import (
+            resources as vault_keys,  # loads pulumi_vault only for Vault stacks
+        )
 
         vault_declared = vault_keys.declare_vault_keys(name, parent, facts, args, role.arn, key_policy=policy)
         key_uris.update(vault_declared.key_uris)

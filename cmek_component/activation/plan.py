@@ -20,15 +20,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cmek_component.activation_inputs import (
+from cmek_component.activation.inputs import (
     REVOKE_IRREVERSIBLE,
     ActivationError,
     ActivationInputs,
     IrreversibleRevoke,
     changed_besides_revoke,
 )
-from cmek_component.cloud_models import Cluster, CmekInfo, KeyInfo, RegionInfo
-from cmek_component.manifest import KEY_TYPE_FOR_CLOUD, KeySpec, RegionSpec
+from cmek_component.cloud_api.models import Cluster, CmekInfo, KeyInfo, RegionInfo
+from cmek_component.manifest.specs import KEY_TYPE_FOR_CLOUD, KeySpec, RegionSpec
 
 _REVOKED_STATES = ("REVOKED", "REVOKING", "REVOKE_FAILED")
 _REVOKE_UNDER_WAY = ("REVOKED", "REVOKING")

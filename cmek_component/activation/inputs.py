@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cmek_component.manifest import (
+from cmek_component.manifest.specs import (
     KeySpec,
     Problem,
     RegionSpec,

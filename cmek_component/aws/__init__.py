@@ -1,0 +1,2 @@
+"""AWS: the cross-account IAM role and the KMS keys of ``ClusterCmek`` (``resources``, which
+imports ``pulumi_aws``), and the policy documents they carry (``policies``, pure)."""
