@@ -29,8 +29,8 @@ PURE_FOLDERS: dict[str, set[str]] = {
     "component": {"cluster_cmek", "cloud_keys"},
     "activation": {"runner", "operations", "dynamic", "dynamic_host"},
     "cloud_api": {"client", "transport"},
-    "aws": {"resources"},
-    "gcp": {"resources"},
+    "aws": {"resources", "vault_access"},
+    "gcp": {"resources", "vault_access"},
     "vault": {"resources"},
 }
 """Where pure modules live, and the few modules of each folder that are not pure."""

@@ -21,7 +21,9 @@ import pulumi.runtime
 import pytest
 
 from cmek_component.aws import policies
+from cmek_component.aws import vault_access as aws_vault_access
 from cmek_component.component.cloud_keys import ClusterFacts
+from cmek_component.gcp import vault_access as gcp_vault_access
 from cmek_component.manifest.specs import SpecError, SpecProblems
 from cmek_component.vault.resources import VaultKeys, declare_vault_keys
 from tests.support.pulumi_fixtures import RecordedResource, Recorder, RecordingMonitor
@@ -90,7 +92,11 @@ def alias_lookup(args: dict[str, Any]) -> dict[str, Any]:
 class Holder(pulumi.ComponentResource):
     def __init__(self, name: str, facts: ClusterFacts, args: dict[str, Any], principal: str, key_policy: str | None) -> None:
         super().__init__(HOLDER, name)
-        self.keys = declare_vault_keys(name, self, facts, args, principal, key_policy=key_policy)  # type: ignore[arg-type]
+        if facts.cloud == "AWS":
+            access = lambda plan: aws_vault_access.key_policy_access(name, self, plan, args, principal, key_policy)  # type: ignore[arg-type]  # noqa: E731
+        else:
+            access = lambda plan: gcp_vault_access.crypto_key_grant_access(name, self, plan, principal)  # noqa: E731
+        self.keys = declare_vault_keys(name, self, facts, args, access)  # type: ignore[arg-type]
         self.register_outputs({})
 
 

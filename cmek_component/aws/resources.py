@@ -510,11 +510,13 @@ def declare_plan(
     extra_outputs: dict[str, Any] = {}
     access: list[pulumi.Resource] = [*declared.values(), *key_policies]
     if plan.key_mode == "vault":
-        from cmek_component.vault import (
-            resources as vault_keys,  # loads pulumi_vault only for Vault stacks
-        )
+        from cmek_component.aws import vault_access  # loads pulumi_vault only for Vault stacks
+        from cmek_component.vault import resources as vault_keys
 
-        vault_declared = vault_keys.declare_vault_keys(name, parent, facts, args, role.arn, key_policy=policy)
+        vault_declared = vault_keys.declare_vault_keys(
+            name, parent, facts, args,
+            lambda plan: vault_access.key_policy_access(name, parent, plan, args, role.arn, policy),
+        )
         key_uris.update(vault_declared.key_uris)
         access.extend(vault_declared.dependencies)
         extra_outputs.update(vault_declared.outputs)

@@ -179,11 +179,12 @@ def declare_plan(
     }
     extra_outputs: dict[str, Any] = {}
     if plan.uses_vault:
-        from cmek_component.vault import (
-            resources as vault_keys,  # loads pulumi_vault only for Vault stacks
-        )
+        from cmek_component.gcp import vault_access  # loads pulumi_vault only for Vault stacks
+        from cmek_component.vault import resources as vault_keys
 
-        vault_declared = vault_keys.declare_vault_keys(name, parent, facts, args, email)
+        vault_declared = vault_keys.declare_vault_keys(
+            name, parent, facts, args, lambda plan: vault_access.crypto_key_grant_access(name, parent, plan, email)
+        )
         key_uris.update(vault_declared.key_uris)
         grants.extend(vault_declared.dependencies)
         extra_outputs.update(vault_declared.outputs)

@@ -1,8 +1,9 @@
 """Key material from HashiCorp Vault's Key Management secrets engine (``keymgmt``, Vault
 Enterprise), for AWS KMS and GCP Cloud KMS: the seed's second way to create the key.
 
-Imported only by stacks that set ``ClusterCmekArgs["vault"]``; it loads ``pulumi_aws`` only for
-AWS clusters and ``pulumi_gcp`` only for GCP clusters.
+Imported only by stacks that set ``ClusterCmekArgs["vault"]``; it imports neither cloud's SDK:
+the key's URI and its access (AWS key policy, GCP grant) come from the cloud's own layer
+(``cmek_component.aws.vault_access``, ``cmek_component.gcp.vault_access``).
 
 What is declared (``<name>`` is the component's name, every child has ``parent``; ``<s>`` is the
 AWS region or GCP location of a key collection, ``[-g<n>]`` marks key generation ``n > 1``), in
@@ -39,7 +40,6 @@ from typing import Any
 import pulumi
 import pulumi_vault as vault
 
-from cmek_component.aws import policies
 from cmek_component.component.args import ClusterCmekArgs
 from cmek_component.component.cloud_keys import ClusterFacts
 from cmek_component.manifest.specs import SpecError, SpecProblems
@@ -98,17 +98,15 @@ def declare_vault_keys(
     parent: pulumi.Resource,
     facts: ClusterFacts,
     args: ClusterCmekArgs,
-    auth_principal: pulumi.Input[str],
-    *,
-    key_policy: pulumi.Input[str] | None = None,
+    access: KeyAccess,
 ) -> VaultKeys:
     """Declares the Vault steps for every cluster region and returns the key URIs.
 
-    ``auth_principal``: the cross-account role ARN (AWS) or the cross-tenant service account
-    email (GCP). ``key_policy`` (AWS only): the ``crdb-cmek-kms`` policy document to attach to
-    each distributed key; default: built here with :func:`policies.key_policy` from
-    ``auth_principal`` and ``aws.admin_principals`` (default the deploying account's root),
-    honouring ``aws.cut_key_access``. Every option is validated before any resource is declared.
+    ``access``: how each distributed key is found in the cloud's KMS and opened to CockroachDB
+    Cloud's principal (AWS: :func:`cmek_component.aws.vault_access.key_policy_access`, the
+    ``crdb-cmek-kms`` key policy for the role; GCP:
+    :func:`cmek_component.gcp.vault_access.crypto_key_grant_access`, the Encrypter/Decrypter
+    grant for the service account). Every option is validated before any resource is declared.
     """
     plan = vault_rules.plan_vault_keys(facts.cloud, list(facts.regions), args)
     check_vault_config()
@@ -133,14 +131,10 @@ def declare_vault_keys(
     for entry in plan.kms_entries:
         entries[entry.name] = _kms_entry(name, plan, entry, mount_path, credentials, kept)
 
-    resolve_uri = (
-        _aws_uri(name, parent, plan, args, auth_principal, key_policy)
-        if plan.cloud == "AWS"
-        else _gcp_uri(name, parent, plan, auth_principal)
-    )
+    resolve_uri = access(plan)
     key_uris_by_key: dict[str, pulumi.Output[str]] = {}
     kms_key_names: dict[str, pulumi.Output[str]] = {}
-    access: list[pulumi.Resource] = []
+    grants: list[pulumi.Resource] = []
     for key in plan.keys:
         vault_key = vault.keymgmt.Key(
             f"{name}-vault-key-{key.resource_suffix}",
@@ -166,7 +160,7 @@ def declare_vault_keys(
         kms_key_names[key.name] = kms_name
         uri, grant = resolve_uri(key, kms_name, distribution)
         key_uris_by_key[key.name] = uri
-        access.append(grant)
+        grants.append(grant)
 
     key_uris = {region: key_uris_by_key[key.name] for region, key in sorted(plan.region_keys.items())}
     outputs: dict[str, Any] = {
@@ -175,7 +169,7 @@ def declare_vault_keys(
         "vault_key_names": {region: key.name for region, key in sorted(plan.region_keys.items())},
         "vault_kms_key_names": {region: kms_key_names[key.name] for region, key in sorted(plan.region_keys.items())},
     }
-    return VaultKeys(key_uris=key_uris, dependencies=access, outputs=outputs)
+    return VaultKeys(key_uris=key_uris, dependencies=grants, outputs=outputs)
 
 
 def _kms_entry(
@@ -215,91 +209,10 @@ def _read_kms_key_name(
 
 
 UriResolver = Callable[[VaultKeyPlan, pulumi.Output[str], vault.keymgmt.DistributeKey], tuple[pulumi.Output[str], pulumi.Resource]]
+"""(the key's plan, its name in the KMS, its distribution) -> (the key URI, the resource that
+gives CockroachDB Cloud's principal access to the key)."""
 
-
-def _aws_uri(
-    name: str,
-    parent: pulumi.Resource,
-    plan: VaultPlan,
-    args: ClusterCmekArgs,
-    role_arn: pulumi.Input[str],
-    key_policy: pulumi.Input[str] | None,
-) -> UriResolver:
-    import pulumi_aws as aws
-
-    options = args.get("aws") or {}
-    document: pulumi.Input[str]
-    if key_policy is not None:
-        document = key_policy
-    else:
-        admins: pulumi.Output[list[str]]
-        if "admin_principals" in options:
-            admins = pulumi.Output.from_input(policies.validate_admin_principals(options["admin_principals"]))
-        else:
-            identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
-            admins = identity.apply(
-                lambda found: [
-                    policies.account_root(
-                        str(found.account_id),
-                        str(found.arn).split(":")[1] if str(found.arn).startswith("arn:") else "aws",
-                        field="aws.get_caller_identity",
-                    )
-                ]
-            )
-        grant_usage = not bool(options.get("cut_key_access", False))
-        document = pulumi.Output.all(role_arn, admins).apply(
-            lambda values: policies.to_json(policies.key_policy(values[0], values[1], grant_usage=grant_usage))
-        )
-
-    def resolve(
-        key: VaultKeyPlan, kms_name: pulumi.Output[str], distribution: vault.keymgmt.DistributeKey
-    ) -> tuple[pulumi.Output[str], pulumi.Resource]:
-        region = key.kms.key_collection
-        alias = kms_name.apply(vault_rules.aws_alias_name)
-        found = aws.kms.get_alias_output(
-            name=alias,
-            region=region,
-            opts=pulumi.InvokeOutputOptions(parent=parent, depends_on=[distribution]),
-        )
-        arn = pulumi.Output.all(found.target_key_arn, alias).apply(
-            lambda v: vault_rules.aws_key_arn(v[0], v[1], region)
-        )
-        policy = aws.kms.KeyPolicy(
-            f"{name}-vault-key-policy-{key.resource_suffix}",
-            key_id=arn,
-            policy=document,
-            region=region,
-            opts=pulumi.ResourceOptions(
-                parent=parent,
-                depends_on=[distribution],
-                retain_on_delete=plan.retain_on_delete,
-                protect=plan.protect,
-            ),
-        )
-        return arn, policy
-
-    return resolve
-
-
-def _gcp_uri(name: str, parent: pulumi.Resource, plan: VaultPlan, service_account_email: pulumi.Input[str]) -> UriResolver:
-    import pulumi_gcp as gcp
-
-    from cmek_component.gcp.rules import ENCRYPTER_DECRYPTER_ROLE
-
-    member = pulumi.Output.concat("serviceAccount:", service_account_email)
-
-    def resolve(
-        key: VaultKeyPlan, kms_name: pulumi.Output[str], distribution: vault.keymgmt.DistributeKey
-    ) -> tuple[pulumi.Output[str], pulumi.Resource]:
-        collection = key.kms.key_collection
-        uri = kms_name.apply(lambda found: vault_rules.gcp_key_uri(collection, found))
-        grant = gcp.kms.CryptoKeyIAMMember(
-            f"{name}-vault-grant-{key.resource_suffix}",
-            crypto_key_id=uri,
-            role=ENCRYPTER_DECRYPTER_ROLE,
-            member=member,
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[distribution], retain_on_delete=plan.retain_on_delete),
-        )
-        return uri, grant
-
-    return resolve
+KeyAccess = Callable[[VaultPlan], UriResolver]
+"""What the cloud's layer hands in: given the plan, the resolver of each distributed key
+(``cmek_component.aws.vault_access`` or ``cmek_component.gcp.vault_access``), so this module
+imports neither cloud's SDK."""
