@@ -44,12 +44,10 @@ from cmek_component.activation.plan import (
     rotation_took_effect,
 )
 from cmek_component.activation.waiting import Waiter, WaitTimeout
-from cmek_component.cloud_api.client import (
+from cmek_component.cloud_api.client import CloudApiClient
+from cmek_component.cloud_api.errors import (
     ApiConnectionError,
-    CloudApiClient,
     CloudApiError,
-    Cluster,
-    CmekInfo,
     ConflictError,
     InvalidArgumentError,
     NotFoundError,
@@ -59,6 +57,7 @@ from cmek_component.cloud_api.client import (
     UnauthenticatedError,
     UnavailableError,
 )
+from cmek_component.cloud_api.models import Cluster, CmekInfo
 from cmek_component.manifest.specs import KeySpec, RegionSpec
 
 T = TypeVar("T")
