@@ -15,7 +15,6 @@ from cmek_component.activation.inputs import (
     diff_inputs,
 )
 from cmek_component.activation.plan import (
-    cmek_progress,
     create_action,
     create_revoked_action,
     is_kms_access_message,
@@ -25,6 +24,7 @@ from cmek_component.activation.plan import (
     preflight_problems,
     rotation_took_effect,
 )
+from cmek_component.activation.progress import cmek_progress
 from cmek_component.cloud_api.models import Cluster, CmekInfo
 from cmek_component.manifest.specs import KeySpec, RegionSpec, SpecProblems
 from tests.support.digits import arabic_indic, full_width

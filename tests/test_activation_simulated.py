@@ -13,7 +13,8 @@ import pytest
 
 from cmek_component.activation.inputs import ActivationError
 from cmek_component.activation.waiting import POLL_SCHEDULE, poll_times
-from cmek_component.cloud_api.client import CloudApiClient, CmekInfo
+from cmek_component.cloud_api.client import CloudApiClient
+from cmek_component.cloud_api.models import CmekInfo
 from cmek_component.manifest.specs import RegionSpec
 from cmek_component.simulator import (
     DEVELOPER_API_KEY,

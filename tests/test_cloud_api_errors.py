@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from cmek_component.cloud_api import client as cloud_api
-from cmek_component.cloud_api.client import (
+from cmek_component.cloud_api import errors as cloud_errors
+from cmek_component.cloud_api import retry as cloud_retry
+from cmek_component.cloud_api.api_key import MISSING_KEY_MESSAGE
+from cmek_component.cloud_api.errors import (
     ApiConnectionError,
     CloudApiError,
     ConflictError,
@@ -20,10 +22,10 @@ from cmek_component.cloud_api.client import (
     ServerError,
     UnauthenticatedError,
     UnavailableError,
-    backoff_delay,
     error_from_response,
     parse_retry_after,
 )
+from cmek_component.cloud_api.retry import backoff_delay
 
 PATH = "/api/v1/clusters/35c4abb2-bb66-46d7-afed-25ebef5ed2aa/cmek"
 
@@ -134,7 +136,7 @@ def test_parse_retry_after_numbers_dates_and_garbage() -> None:
     assert parse_retry_after("0") == 0.0
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
-    assert parse_retry_after("100000") == cloud_api.MAX_RETRY_AFTER_SECONDS
+    assert parse_retry_after("100000") == cloud_errors.MAX_RETRY_AFTER_SECONDS
     now = 1_700_000_000.0
     date = email.utils.formatdate(now + 12, usegmt=True)
     assert parse_retry_after(date, now=lambda: now) == 12.0
@@ -145,7 +147,7 @@ def test_transport_and_missing_key_errors_have_no_status() -> None:
     error = ApiConnectionError("GET", "/api/v1/organization", "no answer from https://x: timed out")
     assert str(error) == "GET /api/v1/organization: no answer from https://x: timed out"
     assert error.http_status is None
-    missing = MissingApiKeyError("GET", "/api/v1/organization", cloud_api.MISSING_KEY_MESSAGE)
+    missing = MissingApiKeyError("GET", "/api/v1/organization", MISSING_KEY_MESSAGE)
     assert "pulumi config set --secret cockroach:apiKey <key>" in str(missing)
     assert "COCKROACH_API_KEY" in str(missing)
 
@@ -158,8 +160,8 @@ def test_repr_names_class_call_and_status() -> None:
 
 
 def test_backoff_doubles_from_the_factor_with_bounded_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cloud_api, "_jitter", lambda: 0.0)
+    monkeypatch.setattr(cloud_retry, "_jitter", lambda: 0.0)
     assert [backoff_delay(n, 0.5, 30) for n in (1, 2, 3, 4)] == [0.5, 1.0, 2.0, 4.0]
-    monkeypatch.setattr(cloud_api, "_jitter", lambda: 1.0)
+    monkeypatch.setattr(cloud_retry, "_jitter", lambda: 1.0)
     assert [backoff_delay(n, 0.5, 30) for n in (1, 2, 3, 4)] == [0.625, 1.25, 2.5, 5.0]
     assert [backoff_delay(n, 1, 3) for n in (1, 2, 3, 4)] == [1.25, 2.5, 3, 3]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cmek_component.cloud_api.client import (
+from cmek_component.cloud_api.models import (
     Cluster,
     ClusterRegion,
     CmekInfo,

@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from cmek_component.cloud_api.client import (
-    CloudApiClient,
-    CmekInfo,
+from cmek_component.cloud_api.client import CloudApiClient
+from cmek_component.cloud_api.errors import (
     ConflictError,
     InvalidArgumentError,
     NotFoundError,
@@ -25,6 +24,7 @@ from cmek_component.cloud_api.client import (
     UnauthenticatedError,
     UnavailableError,
 )
+from cmek_component.cloud_api.models import CmekInfo
 from cmek_component.manifest.specs import RegionSpec
 from cmek_component.simulator import (
     DEVELOPER_API_KEY,

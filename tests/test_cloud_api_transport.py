@@ -29,13 +29,11 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from cmek_component import __version__
-from cmek_component.cloud_api import client as cloud_api
-from cmek_component.cloud_api.client import (
-    API_VERSION,
+from cmek_component.cloud_api import retry as cloud_retry
+from cmek_component.cloud_api.client import API_VERSION, CloudApiClient
+from cmek_component.cloud_api.errors import (
     ApiConnectionError,
-    CloudApiClient,
     CloudApiError,
-    CmekInfo,
     InvalidApiKeyError,
     InvalidArgumentError,
     MissingApiKeyError,
@@ -46,6 +44,7 @@ from cmek_component.cloud_api.client import (
     UnauthenticatedError,
     UnavailableError,
 )
+from cmek_component.cloud_api.models import CmekInfo
 from cmek_component.manifest.specs import KeySpec, RegionSpec, SpecError
 from tests.support.fake_time import FakeTime
 
@@ -348,7 +347,7 @@ def test_retry_schedule_without_jitter_is_exactly_doubling(
     api: tuple[ScriptedApi, str], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, url = api
-    monkeypatch.setattr(cloud_api, "_jitter", lambda: 0.0)
+    monkeypatch.setattr(cloud_retry, "_jitter", lambda: 0.0)
     app.script("GET", ORG_PATH, error_reply(502, 14, "unavailable: bad gateway"))
     with pytest.raises(ServerError) as caught:
         make_client(url, fake_time).get_organization()
@@ -359,7 +358,7 @@ def test_retry_schedule_without_jitter_is_exactly_doubling(
 
 def test_backoff_is_capped(api: tuple[ScriptedApi, str], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch) -> None:
     app, url = api
-    monkeypatch.setattr(cloud_api, "_jitter", lambda: 1.0)
+    monkeypatch.setattr(cloud_retry, "_jitter", lambda: 1.0)
     app.script("GET", ORG_PATH, error_reply(503, 14, "unavailable"))
     with pytest.raises(UnavailableError):
         make_client(url, fake_time, backoff_factor=1, backoff_max=3, max_retries=3).get_organization()
@@ -466,7 +465,7 @@ def test_429_without_retry_after_backs_off(
     api: tuple[ScriptedApi, str], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, url = api
-    monkeypatch.setattr(cloud_api, "_jitter", lambda: 0.0)
+    monkeypatch.setattr(cloud_retry, "_jitter", lambda: 0.0)
     app.script("GET", ORG_PATH, error_reply(429, 8, "resource exhausted"), error_reply(429, 8, "x"), Reply(200, ORG))
     make_client(url, fake_time).get_organization()
     assert fake_time.sleeps == [0.5, 1.0]
@@ -957,7 +956,7 @@ def test_retries_inside_the_transport_also_wait_for_the_rate_limit(
     api: tuple[ScriptedApi, str], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, url = api
-    monkeypatch.setattr(cloud_api, "_jitter", lambda: 0.0)
+    monkeypatch.setattr(cloud_retry, "_jitter", lambda: 0.0)
     app.script("GET", ORG_PATH, error_reply(500, 13, "internal"), Reply(200, ORG))
     make_client(url, fake_time, requests_per_second=1).get_organization()
     # 0.5 s backoff, then the limiter holds the retry until 1 s after the first answer.

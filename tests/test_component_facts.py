@@ -146,7 +146,7 @@ def test_a_rejected_api_key_never_appears_in_the_error(simulator: SimulatorServe
 
 
 def test_the_organization_call_failing_says_to_set_organization_id() -> None:
-    from cmek_component.cloud_api.client import PermissionDeniedError
+    from cmek_component.cloud_api.errors import PermissionDeniedError
 
     class NoOrganization(FakeReader):
         def get_organization(self) -> Organization:

@@ -39,7 +39,8 @@ from cmek_component.manifest.specs import SpecProblems
 if TYPE_CHECKING:
     from cmek_component.activation.inputs import InputDiff
     from cmek_component.activation.runner import ActivationRunner
-    from cmek_component.cloud_api.client import CloudApiClient, CmekInfo
+    from cmek_component.cloud_api.client import CloudApiClient
+    from cmek_component.cloud_api.models import CmekInfo
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,7 +244,8 @@ def outputs(inputs: ActivationInputs, cmek: CmekInfo) -> dict[str, Any]:
 def _call(context: CallContext, operation: Callable[[ActivationRunner], Any], inputs: ActivationInputs) -> Any:
     from cmek_component.activation.runner import ActivationRunner, api_key_hint
     from cmek_component.activation.waiting import Waiter
-    from cmek_component.cloud_api.client import API_KEY_ENV, MISSING_KEY_MESSAGE, CloudApiError
+    from cmek_component.cloud_api.api_key import API_KEY_ENV, MISSING_KEY_MESSAGE
+    from cmek_component.cloud_api.errors import CloudApiError
 
     if not (context.api_key or os.environ.get(API_KEY_ENV)):
         missing = MISSING_KEY_MESSAGE.replace("cockroach:apiKey", context.key_setting)

@@ -31,9 +31,7 @@ from typing import TypeVar
 
 from cmek_component.activation.inputs import ActivationError, ActivationInputs
 from cmek_component.activation.plan import (
-    CmekProgress,
     cluster_wait_needed,
-    cmek_progress,
     create_action,
     create_revoked_action,
     is_cluster_locked_message,
@@ -43,13 +41,12 @@ from cmek_component.activation.plan import (
     preflight_problems,
     rotation_took_effect,
 )
+from cmek_component.activation.progress import CmekProgress, cmek_progress
 from cmek_component.activation.waiting import Waiter, WaitTimeout
-from cmek_component.cloud_api.client import (
+from cmek_component.cloud_api.client import CloudApiClient
+from cmek_component.cloud_api.errors import (
     ApiConnectionError,
-    CloudApiClient,
     CloudApiError,
-    Cluster,
-    CmekInfo,
     ConflictError,
     InvalidArgumentError,
     NotFoundError,
@@ -59,6 +56,7 @@ from cmek_component.cloud_api.client import (
     UnauthenticatedError,
     UnavailableError,
 )
+from cmek_component.cloud_api.models import Cluster, CmekInfo
 from cmek_component.manifest.specs import KeySpec, RegionSpec
 
 T = TypeVar("T")

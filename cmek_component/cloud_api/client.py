@@ -3,489 +3,76 @@
 ``CloudApiClient`` talks to ``https://cockroachlabs.cloud`` (or ``COCKROACH_SERVER``) with a
 service account API key (argument or ``COCKROACH_API_KEY``) and pins the API version with
 ``Cc-Version: 2024-09-16``. Every answer that is not a success raises one ``CloudApiError``
-subclass, chosen by ``error_from_response`` from the HTTP status and the ``Status`` body. Server
-text in an error (message, details, a non-JSON body) goes through ``cloud_models.printable``:
-no terminal escape sequences, control characters or line breaks reach a message.
-
-Retries (transport layer):
-
-- GET is retried on connection errors, timeouts, HTTP 429 and every 5xx except 501: up to
-  ``max_retries`` times, waiting ``Retry-After`` when the server sends it, else
-  ``backoff_factor * 2**(n-1)`` seconds for the n-th retry plus up to 25% jitter, never more than
-  ``backoff_max`` (defaults: 0.5-0.625 s, 1-1.25 s, 2-2.5 s, 4-5 s);
-- PUT (rotate) is retried the same way on HTTP 429 and 503 only, the answers of a request that
-  was not processed. After a connection error, a timeout or another 5xx the rotation may have
-  been applied (a lost answer), and a second PUT would re-wrap the cluster again: the caller
-  looks first (``ActivationRunner``);
-- an answer with ``Retry-After`` and the message "rate limit exceeded" is a rate-limit answer
-  whatever its status (the Cloud API does not promise 429), and is retried like a 429 (GET, PUT);
-- POST (enable CMEK) and PATCH (revoke, add regions) are never resent: the server may have
-  acted on them. Their callers decide what is safe to repeat.
+subclass (``cmek_component.cloud_api.errors``). GET and PUT are resent by the rules of
+``cmek_component.cloud_api.retry``; a rate-limit answer under another status than 429 is retried
+here (GET, PUT); POST and PATCH are never resent.
 
 All requests of one API key in a process share a client-side limit of ``requests_per_second``
 (see ``cmek_component.cloud_api.rate_limit``).
 
 The API key never appears in an error, a log line or a ``repr``, and a client refuses to be
-pickled. Surrounding whitespace is stripped from it; a key with a control character, a space or
-a non-ASCII character inside is refused (``InvalidApiKeyError``, naming the character, not the
-key) before anything is sent. Every exception raised around a request becomes a
-``CloudApiError`` whose text has lost the key in each spelling it can take (as is, JSON- or
-``repr``-escaped, in a bytes ``repr``, percent-encoded), with no chained original.
+pickled. A key that cannot be one is refused before anything is sent
+(``cmek_component.cloud_api.api_key``). Every exception raised around a request becomes a
+``CloudApiError`` whose text has lost the key in each spelling it can take
+(``api_key.secret_forms``), with no chained original.
 """
 
 from __future__ import annotations
 
-import email.utils
-import http
-import json
 import logging
 import math
 import os
-import random
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, Self
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import requests
-import urllib3.exceptions
-from urllib3.util.retry import Retry
 
 from cmek_component import __version__
+from cmek_component.cloud_api.api_key import (
+    API_KEY_ENV,
+    MISSING_KEY_MESSAGE,
+    api_key_problem,
+    secret_forms,
+)
 from cmek_component.cloud_api.api_url import api_url_problem
-from cmek_component.cloud_api.models import (
-    Cluster,
-    ClusterRegion,
-    CmekInfo,
-    KeyInfo,
-    Organization,
-    RegionInfo,
-    printable,
+from cmek_component.cloud_api.attempt import attempt
+from cmek_component.cloud_api.errors import (
+    CloudApiError,
+    InvalidApiKeyError,
+    MissingApiKeyError,
+    NotFoundError,
+    RateLimitedError,
+    error_from_response,
+    map_json_strings,
 )
+from cmek_component.cloud_api.models import Cluster, CmekInfo, Organization, printable
 from cmek_component.cloud_api.rate_limit import RequestRateLimiter, shared_limiter
-from cmek_component.cloud_api.transport import (
-    BodyError,
-    WatchedAdapter,
-    end_current_attempt,
-    parse_json,
-    read_body,
-    watched_attempts,
+from cmek_component.cloud_api.retry import (
+    RETRIED_METHODS,
+    RETRIED_ONLY_WHEN_UNPROCESSED,
+    RETRIED_STATUSES,
+    UNPROCESSED_STATUSES,
+    CloudRetry,
+    backoff_delay,
 )
+from cmek_component.cloud_api.transport import WatchedAdapter, end_current_attempt
 from cmek_component.manifest.specs import RegionSpec, SpecError, region_specs_to_api
 
-if TYPE_CHECKING:
-    from urllib3.connectionpool import ConnectionPool
-
-__all__ = [
-    "API_KEY_ENV",
-    "API_URL_ENV",
-    "API_VERSION",
-    "DEFAULT_API_URL",
-    "ApiConnectionError",
-    "CloudApiClient",
-    "CloudApiError",
-    "Cluster",
-    "ClusterRegion",
-    "CmekInfo",
-    "ConflictError",
-    "InvalidApiKeyError",
-    "InvalidArgumentError",
-    "KeyInfo",
-    "MissingApiKeyError",
-    "NotFoundError",
-    "Organization",
-    "PermissionDeniedError",
-    "RateLimitedError",
-    "RegionInfo",
-    "ServerError",
-    "UnauthenticatedError",
-    "UnavailableError",
-    "error_from_response",
-]
+__all__ = ["API_URL_ENV", "API_VERSION", "DEFAULT_API_URL", "CloudApiClient"]
 
 DEFAULT_API_URL = "https://cockroachlabs.cloud"
 API_VERSION = "2024-09-16"
 """Sent as ``Cc-Version`` on every request (without it the API answers with its latest version)."""
-API_KEY_ENV = "COCKROACH_API_KEY"
 API_URL_ENV = "COCKROACH_SERVER"
 USER_AGENT = f"cmek-component/{__version__}"
-
-RETRIED_METHODS = frozenset({"GET", "PUT"})
-RETRIED_STATUSES = frozenset({429} | {code for code in range(500, 600) if code != 501})
-UNPROCESSED_STATUSES = frozenset({429, 503})
-"""Answers that say the request was not acted on: the only ones after which PUT is resent."""
-RETRIED_ONLY_WHEN_UNPROCESSED = frozenset({"PUT"})
-"""Methods resent only after an ``UNPROCESSED_STATUSES`` answer, never after a connection error,
-a timeout or another 5xx (the server may have applied them)."""
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 """The largest answer the client takes in (as sent and decoded). The biggest answer it asks for is
 a page of ``GET /api/v1/clusters``, a few KB per cluster; 8 MiB is thousands of clusters, and
 keeps a broken or hostile server (or a 2 MB gzip answer decoding to 2 GB) from exhausting memory."""
-MAX_JSON_DEPTH = 64
-"""Deepest JSON nesting taken in: the API's objects nest fewer than 10 levels (a Status's details
-a few more), and deeper input would make ``json`` and ``copy.deepcopy`` raise RecursionError."""
-MAX_RETRY_AFTER_SECONDS = 300
-"""A longer ``Retry-After`` is shortened to this (the retry then usually fails fast)."""
-JITTER_FRACTION = 0.25
-RATE_LIMIT_MESSAGE = "rate limit exceeded"
-MISSING_KEY_MESSAGE = (
-    "no CockroachDB Cloud API key: run `pulumi config set --secret cockroach:apiKey <key>` "
-    f"or set {API_KEY_ENV}"
-)
-_KEY_CHARACTER = re.compile(r"[!-~]", re.ASCII)
-"""What an API key is made of: printable ASCII without spaces (keys look like ``CCDB1_...``)."""
 
 log = logging.getLogger(__name__)
-
-# --------------------------------------------------------------------------------------------
-# Errors
-# --------------------------------------------------------------------------------------------
-
-GRPC_CODE_NAMES: dict[int, str] = {
-    1: "cancelled",
-    2: "unknown",
-    3: "invalid argument",
-    4: "deadline exceeded",
-    5: "not found",
-    6: "already exists",
-    7: "permission denied",
-    8: "resource exhausted",
-    9: "failed precondition",
-    10: "aborted",
-    11: "out of range",
-    12: "unimplemented",
-    13: "internal",
-    14: "unavailable",
-    15: "data loss",
-    16: "unauthenticated",
-}
-_STATUS_LABELS: dict[int, str] = {
-    400: "invalid argument",
-    401: "unauthenticated",
-    403: "permission denied",
-    404: "not found",
-    409: "conflict",
-    429: "rate limited",
-    500: "internal",
-    503: "unavailable",
-}
-
-
-class CloudApiError(Exception):
-    """A Cloud API call that did not succeed.
-
-    ``method`` and ``path`` name the call; ``http_status`` is ``None`` when no answer came back;
-    ``grpc_code`` is the ``code`` of the ``Status`` body (3 invalid argument, 5 not found,
-    7 permission denied, 9 failed precondition, 14 unavailable, 16 unauthenticated ...) when
-    there was one; ``message`` is the API's own text; ``details`` the ``Status.details`` list.
-    """
-
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        message: str,
-        *,
-        http_status: int | None = None,
-        grpc_code: int | None = None,
-        details: Sequence[object] = (),
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.message = message
-        self.http_status = http_status
-        self.grpc_code = grpc_code
-        self.details = list(details)
-        super().__init__(str(self))
-
-    @property
-    def label(self) -> str:
-        """A short name for what went wrong: the gRPC code's name, else the HTTP status's."""
-        if self.grpc_code is not None and self.grpc_code in GRPC_CODE_NAMES:
-            return GRPC_CODE_NAMES[self.grpc_code]
-        if self.http_status is None:
-            return ""
-        if self.http_status in _STATUS_LABELS:
-            return _STATUS_LABELS[self.http_status]
-        try:
-            return http.HTTPStatus(self.http_status).phrase.lower()
-        except ValueError:
-            return "unexpected status"
-
-    def __str__(self) -> str:
-        where = f"{self.method} {self.path}"
-        if self.http_status is None:
-            return f"{where}: {self.message}"
-        head = f"{where}: HTTP {self.http_status} ({self.label})"
-        return f"{head}: {self.message}" if self.message else head
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(method={self.method!r}, path={self.path!r}, "
-            f"http_status={self.http_status!r}, grpc_code={self.grpc_code!r}, message={self.message!r})"
-        )
-
-
-class InvalidArgumentError(CloudApiError):
-    """HTTP 400: a request field is invalid, or (POST CMEK) the key cannot be used yet."""
-
-
-class UnauthenticatedError(CloudApiError):
-    """HTTP 401: the API key is wrong, expired or deleted."""
-
-
-class PermissionDeniedError(CloudApiError):
-    """HTTP 403: the key's service account lacks the role (CMEK needs CLUSTER_ADMIN or
-    CLUSTER_OPERATOR_WRITER on the cluster)."""
-
-
-class NotFoundError(CloudApiError):
-    """HTTP 404: no such cluster (or no CMEK configuration on it)."""
-
-
-class ConflictError(CloudApiError):
-    """HTTP 409: the operation conflicts with the resource's current state."""
-
-
-class RateLimitedError(CloudApiError):
-    """HTTP 429, or any status with ``Retry-After`` and "rate limit exceeded".
-
-    ``retry_after``: seconds the server asked to wait, ``None`` when it did not say.
-    """
-
-    def __init__(self, method: str, path: str, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
-        self.retry_after = retry_after
-        super().__init__(method, path, message, **kw)
-
-
-class UnavailableError(CloudApiError):
-    """HTTP 503: the service, or the cluster (e.g. LOCKED by another operation), is busy."""
-
-
-class ServerError(CloudApiError):
-    """Any other HTTP 5xx."""
-
-
-class ApiConnectionError(CloudApiError):
-    """No answer: connection refused or reset, TLS failure, or timeout (``http_status`` None)."""
-
-
-class MissingApiKeyError(CloudApiError):
-    """No API key was given and ``COCKROACH_API_KEY`` is not set."""
-
-
-class InvalidApiKeyError(CloudApiError):
-    """The API key holds a character an API key never has (a line break, a control character, a
-    space or a non-ASCII character, after surrounding whitespace was stripped). The message names
-    the character and its position, never the key."""
-
-
-_ERROR_FOR_STATUS: dict[int, type[CloudApiError]] = {
-    400: InvalidArgumentError,
-    401: UnauthenticatedError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    429: RateLimitedError,
-    503: UnavailableError,
-}
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """Case-insensitive header lookup (works for plain dicts and requests' header dicts)."""
-    value = headers.get(name)
-    if value is not None:
-        return value
-    lowered = name.lower()
-    for key, item in headers.items():
-        if key.lower() == lowered:
-            return item
-    return None
-
-
-def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds from a ``Retry-After`` value: a number (``"2"``, ``"1.5"``) or an HTTP date.
-
-    ``None`` when absent or unreadable; never negative; at most ``MAX_RETRY_AFTER_SECONDS``.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        seconds = float(text)
-    else:
-        try:
-            parsed = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        if parsed.tzinfo is None:
-            return None
-        seconds = parsed.timestamp() - now()
-    return min(max(seconds, 0.0), float(MAX_RETRY_AFTER_SECONDS))
-
-
-def _status_fields(body: object) -> tuple[str, int | None, list[object]]:
-    """``(message, grpc_code, details)`` from a ``Status`` body, a map-shaped body or text."""
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    if isinstance(body, str):
-        return printable(body).strip()[:500], None, []
-    if not isinstance(body, Mapping):
-        return ("" if body is None else json.dumps(body)[:500]), None, []
-    source: Mapping[str, Any] = body
-    nested = body.get("error")
-    if isinstance(nested, Mapping):  # {"error": {"code": .., "message": ..}} gateways
-        source = nested
-    message = source.get("message")
-    if not isinstance(message, str):
-        message = nested if isinstance(nested, str) else (json.dumps(body)[:500] if body else "")
-    code = source.get("code")
-    grpc_code: int | None = None
-    if isinstance(code, int) and not isinstance(code, bool):
-        grpc_code = code
-    elif isinstance(code, str) and code.isdigit():
-        grpc_code = int(code)
-    details = source.get("details")
-    return printable(message), grpc_code, _printable_json(details) if isinstance(details, list) else []
-
-
-def _printable_json(value: Any) -> Any:
-    """``printable`` through the strings of a decoded JSON value (the Status ``details``)."""
-    if isinstance(value, str):
-        return printable(value)
-    if isinstance(value, list):
-        return [_printable_json(item) for item in value]
-    if isinstance(value, Mapping):
-        return {printable(str(k)): _printable_json(v) for k, v in value.items()}
-    return value
-
-
-def is_rate_limit_answer(status: int, body: object, headers: Mapping[str, str]) -> bool:
-    """True for HTTP 429, and for any status carrying ``Retry-After`` and "rate limit exceeded"."""
-    if status == 429:
-        return True
-    if _header(headers, "Retry-After") is None:
-        return False
-    message, _, _ = _status_fields(body)
-    return RATE_LIMIT_MESSAGE in message.lower()
-
-
-def error_from_response(
-    method: str, path: str, status: int, body: object, headers: Mapping[str, str]
-) -> CloudApiError:
-    """The error for a non-success answer; the one place where statuses map to error classes.
-
-    ``body`` is the parsed JSON (a ``Status`` ``{code, message, details}`` or any other map),
-    or the raw text when the body is not JSON. 400 -> ``InvalidArgumentError``, 401 ->
-    ``UnauthenticatedError``, 403 -> ``PermissionDeniedError``, 404 -> ``NotFoundError``,
-    409 -> ``ConflictError``, 429 or a rate-limit answer -> ``RateLimitedError``, 503 ->
-    ``UnavailableError``, other 5xx -> ``ServerError``, anything else -> ``CloudApiError``.
-    """
-    message, grpc_code, details = _status_fields(body)
-    common: dict[str, Any] = {"http_status": status, "grpc_code": grpc_code, "details": details}
-    if is_rate_limit_answer(status, body, headers):
-        retry_after = parse_retry_after(_header(headers, "Retry-After"))
-        return RateLimitedError(method, path, message, retry_after=retry_after, **common)
-    cls = _ERROR_FOR_STATUS.get(status)
-    if cls is None:
-        cls = ServerError if 500 <= status <= 599 else CloudApiError
-    return cls(method, path, message, **common)
-
-
-# --------------------------------------------------------------------------------------------
-# Retry policy (urllib3)
-# --------------------------------------------------------------------------------------------
-
-
-def _jitter() -> float:
-    """A number in [0, 1) scaling the jitter (tests replace it to pin the schedule)."""
-    return random.random()
-
-
-def backoff_delay(retry_number: int, factor: float, maximum: float) -> float:
-    """Seconds before retry ``retry_number`` (1, 2, ...) when the server gave no ``Retry-After``:
-    ``factor * 2**(retry_number-1)`` plus up to 25% jitter, capped at ``maximum``."""
-    base = factor * (2 ** max(retry_number - 1, 0))
-    return float(min(maximum, base * (1 + JITTER_FRACTION * _jitter())))
-
-
-class CloudRetry(Retry):
-    """urllib3 ``Retry`` with this client's rules; it sees statuses and headers, not bodies.
-
-    - only the ``allowed_methods`` (GET, PUT) are ever resent, also after connection errors
-      (plain urllib3 resends any method whose connection failed before sending); PUT only after
-      a 429 or 503 answer (``RETRIED_ONLY_WHEN_UNPROCESSED``);
-    - backoff from ``backoff_delay`` (urllib3's own has no wait before the first retry);
-    - ``Retry-After`` accepts fractional seconds, and an unreadable value falls back to backoff;
-    - waiting goes through ``pause(seconds)``, so the client can release its rate-limit place,
-      use its injected sleep, and take a new place before the retry.
-    """
-
-    def __init__(self, *args: Any, pause: Callable[[float], None] = time.sleep, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.pause = pause
-
-    def new(self, **kw: Any) -> Self:
-        kw.setdefault("pause", self.pause)
-        return super().new(**kw)
-
-    def get_backoff_time(self) -> float:
-        return backoff_delay(len(self.history), self.backoff_factor, self.backoff_max)
-
-    def get_retry_after(self, response: urllib3.BaseHTTPResponse) -> float | None:
-        return parse_retry_after(response.headers.get("Retry-After"))
-
-    def sleep(self, response: urllib3.BaseHTTPResponse | None = None) -> None:
-        delay: float | None = None
-        if self.respect_retry_after_header and response is not None:
-            delay = self.get_retry_after(response)
-        if not delay:
-            delay = self.get_backoff_time()
-        self.pause(delay)
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if method.upper() in RETRIED_ONLY_WHEN_UNPROCESSED and status_code not in UNPROCESSED_STATUSES:
-            return False
-        return super().is_retry(method, status_code, has_retry_after)
-
-    def increment(
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: urllib3.BaseHTTPResponse | None = None,
-        error: Exception | None = None,
-        _pool: ConnectionPool | None = None,
-        _stacktrace: TracebackType | None = None,
-    ) -> Self:
-        never = method is not None and not self._is_method_retryable(method)
-        if method is not None and method.upper() in RETRIED_ONLY_WHEN_UNPROCESSED:
-            never = never or response is None or response.status not in UNPROCESSED_STATUSES
-        if never:
-            # Never resend POST/PATCH, nor PUT after an answer that may hide an applied request:
-            # spend the whole budget so urllib3 gives up right away.
-            return Retry.increment(self.new(total=0), method, url, response, error, _pool, _stacktrace)
-        return super().increment(method, url, response, error, _pool, _stacktrace)
-
-
-# --------------------------------------------------------------------------------------------
-# Client
-# --------------------------------------------------------------------------------------------
-
-
-class _BearerAuth(requests.auth.AuthBase):
-    """Adds ``Authorization: Bearer <key>``; also stops requests from using ~/.netrc."""
-
-    def __init__(self, api_key: str) -> None:
-        self._api_key = api_key
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._api_key}"
-        return request
-
-    def __repr__(self) -> str:
-        return "_BearerAuth(<redacted>)"
 
 
 def _in_this_thread(attempt: Callable[[], Any]) -> Any:
@@ -538,7 +125,7 @@ class CloudApiClient:
         given = api_key if api_key else os.environ.get(API_KEY_ENV) or None
         self.__api_key = given.strip().strip("\ufeff").strip() if given else None
         self.__key_problem = api_key_problem(self.__api_key) if self.__api_key else None
-        self.__key_forms = _secret_forms(given, self.__api_key)
+        self.__key_forms = secret_forms(given, self.__api_key)
         self.api_url: str = (api_url or os.environ.get(API_URL_ENV) or DEFAULT_API_URL).rstrip("/")
         url_problem = api_url_problem(self.api_url)
         if url_problem is not None:
@@ -686,58 +273,6 @@ class CloudApiClient:
         if limiter is not None:
             limiter.acquire(self._sleep)
 
-    def _attempt(
-        self, method: str, path: str, params: Mapping[str, str] | None, body: object, headers: dict[str, str],
-        api_key: str,
-    ) -> tuple[int, Any, Mapping[str, str], CloudApiError | None]:
-        """One attempt of a call, bounded by ``attempt_timeout``: (HTTP status, parsed answer,
-        answer headers, the ``CloudApiError`` for a failure or ``None``). Every exception is turned into a
-        ``CloudApiError`` whose text has lost the key, and returned rather than raised in the
-        except block, so that neither __cause__ nor __context__ keeps the original (requests
-        puts header values, hence the key, in some messages)."""
-        status = 0
-        parsed: Any = None
-        answer_headers: Mapping[str, str] = {}
-        failure: CloudApiError | None = None
-        with watched_attempts(self.attempt_timeout) as watch:
-            try:
-                response = self._session.request(
-                    method,
-                    self.api_url + path,
-                    params=params,
-                    json=body,
-                    headers=headers,
-                    auth=_BearerAuth(api_key),
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                    stream=True,
-                )
-                status = response.status_code
-                answer_headers = response.headers
-                log.debug("Cloud API: %s %s -> HTTP %d", method, path, status)
-                try:
-                    content = read_body(response, self.max_response_bytes)
-                finally:
-                    response.close()
-                parsed = parse_json(content, MAX_JSON_DEPTH)
-            except BodyError as exc:
-                log.info("Cloud API: %s %s -> HTTP %d, answer refused (%s)", method, path, status, type(exc).__name__)
-                failure = CloudApiError(method, path, str(exc), http_status=status)
-            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                reason = printable(self._scrub(str(exc)))[:300]
-                if watch.expired:
-                    reason = (
-                        f"the attempt took longer than attempt_timeout={self.attempt_timeout:g} s "
-                        "(the server answered too slowly) and was cut off"
-                    )
-                log.info("Cloud API: %s %s -> no answer (%s)", method, path, type(exc).__name__)
-                failure = ApiConnectionError(method, path, f"no answer from {self.api_url}: {reason}")
-            except Exception as exc:  # noqa: BLE001 - anything else, scrubbed the same way
-                reason = printable(self._scrub(f"{type(exc).__name__}: {exc}"))[:300]
-                log.info("Cloud API: %s %s -> failed (%s)", method, path, type(exc).__name__)
-                failure = CloudApiError(method, path, f"the request failed: {reason}")
-        return status, parsed, answer_headers, failure
-
     def _object(
         self, method: str, path: str, body: object = None, *, params: Mapping[str, str] | None = None
     ) -> Mapping[str, Any]:
@@ -759,7 +294,11 @@ class CloudApiClient:
             limiter.acquire(self._sleep)
             try:
                 status, parsed, answer_headers, failure = self._offload(
-                    lambda: self._attempt(method, path, params, body, headers, api_key))
+                    lambda: attempt(
+                        self._session, self.api_url, method, path, params, body, headers, api_key,
+                        timeout=self.timeout, attempt_timeout=self.attempt_timeout,
+                        max_response_bytes=self.max_response_bytes, scrub=self._scrub,
+                    ))
             finally:
                 limiter.release()
             if failure is not None:
@@ -773,7 +312,7 @@ class CloudApiClient:
                 )
             error = error_from_response(method, path, status, parsed, answer_headers)
             error.message = self._scrub(error.message)
-            error.details = _scrub_json(error.details, self._scrub)
+            error.details = map_json_strings(error.details, self._scrub)
             error.args = (str(error),)
             # urllib3's Retry has retried what it can judge from status and headers. A rate-limit
             # answer under another status (e.g. 400 + Retry-After + "rate limit exceeded") can
@@ -794,59 +333,7 @@ class CloudApiClient:
 
     def _scrub(self, text: str) -> str:
         """Defence in depth: an answer or transport message that echoes the key loses it, in
-        every spelling it can take there (see ``_secret_forms``)."""
+        every spelling it can take there (see ``api_key.secret_forms``)."""
         for form in self.__key_forms:
             text = text.replace(form, "<redacted>")
         return text
-
-
-def api_key_problem(api_key: str) -> str | None:
-    """Why ``api_key`` (already stripped of surrounding whitespace) cannot be an API key, naming
-    the first offending character and its position but never the key; ``None`` when it can."""
-    for index, char in enumerate(api_key):
-        if _KEY_CHARACTER.fullmatch(char):
-            continue
-        code = ord(char)
-        if code < 0x20 or 0x7F <= code <= 0x9F:
-            kind = "a line break" if char in "\r\n" else "a control character"
-        elif char.isspace():
-            kind = "a space"
-        else:
-            kind = "a non-ASCII character"
-        return (
-            f"the CockroachDB Cloud API key contains {kind} (U+{code:04X}) at position {index + 1} of "
-            f"{len(api_key)}; an API key is printable ASCII without spaces. Copy the key again and run "
-            f"`pulumi config set --secret cockroach:apiKey <key>` (or set {API_KEY_ENV})"
-        )
-    return None
-
-
-def _secret_forms(*keys: str | None) -> tuple[str, ...]:
-    """Every spelling of the keys that an error text can contain: as is, JSON-escaped,
-    ``repr``-escaped, inside a bytes ``repr``, and percent-encoded; longest first."""
-    forms: set[str] = set()
-    for key in keys:
-        if not key:
-            continue
-        forms.update(
-            {
-                key,
-                json.dumps(key)[1:-1],
-                json.dumps(key, ensure_ascii=False)[1:-1],
-                repr(key)[1:-1],
-                repr(key.encode("utf-8", "backslashreplace"))[2:-1],
-                quote(key, safe=""),
-            }
-        )
-    return tuple(sorted((form for form in forms if form), key=len, reverse=True))
-
-
-def _scrub_json(value: Any, scrub: Callable[[str], str]) -> Any:
-    """``scrub`` through the strings of a decoded JSON value (the Status ``details``)."""
-    if isinstance(value, str):
-        return scrub(value)
-    if isinstance(value, list):
-        return [_scrub_json(item, scrub) for item in value]
-    if isinstance(value, dict):
-        return {scrub(str(k)): _scrub_json(v, scrub) for k, v in value.items()}
-    return value

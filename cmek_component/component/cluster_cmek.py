@@ -334,7 +334,7 @@ def resolve_cluster_facts(args: ClusterCmekArgs, client_factory: ClientFactory =
 
     cluster: Cluster | None = None
     if any(name not in args for name in ("cloud", "regions", "account_id")):
-        from cmek_component.cloud_api.client import CloudApiError
+        from cmek_component.cloud_api.errors import CloudApiError
 
         try:
             cluster = reader().get_cluster(cluster_id)
@@ -370,7 +370,7 @@ def resolve_cluster_facts(args: ClusterCmekArgs, client_factory: ClientFactory =
         )
     organization_id = args.get("organization_id", "")
     if cloud == "AWS" and not organization_id:
-        from cmek_component.cloud_api.client import CloudApiError
+        from cmek_component.cloud_api.errors import CloudApiError
 
         try:
             organization_id = reader().get_organization().id

@@ -23,7 +23,7 @@ from pulumi.runtime.proto import provider_pb2_grpc
 
 from cmek_component.activation.inputs import ActivationError
 from cmek_component.activation.waiting import WaitTimeout
-from cmek_component.cloud_api.client import CloudApiError
+from cmek_component.cloud_api.errors import CloudApiError
 from cmek_component.manifest.specs import SpecError, SpecProblems
 
 USER_ERRORS: tuple[type[BaseException], ...] = (

@@ -20,7 +20,8 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from cmek_component.activation.dynamic import CmekActivationProvider, ProviderRuntime, use_runtime
 from cmek_component.activation.waiting import TERRAFORM_SCHEDULE, poll_times
-from cmek_component.cloud_api.client import CloudApiClient, CmekInfo
+from cmek_component.cloud_api.client import CloudApiClient
+from cmek_component.cloud_api.models import CmekInfo
 
 
 class _TimedClient(CloudApiClient):
