@@ -28,7 +28,7 @@ PURE_FOLDERS: dict[str, set[str]] = {
     "stack": {"last_update"},
     "component": {"cluster_cmek", "cloud_keys"},
     "activation": {"runner", "operations", "dynamic", "dynamic_host"},
-    "cloud_api": {"client", "transport"},
+    "cloud_api": {"client", "transport", "attempt", "retry"},
     "aws": {"resources", "vault_access"},
     "gcp": {"resources", "vault_access"},
     "vault": {"resources"},
@@ -36,8 +36,14 @@ PURE_FOLDERS: dict[str, set[str]] = {
 """Where pure modules live, and the few modules of each folder that are not pure."""
 
 IMPURE_EXTERNALS = ("pulumi", "pulumi_aws", "pulumi_gcp", "pulumi_vault", "requests", "urllib3", "grpc",
-                    "greenlet", "socket", "http", "werkzeug", "boto3", "moto")
-"""Top-level packages a pure module may not reach: Pulumi and its SDKs, the network."""
+                    "greenlet", "socket", "http.client", "http.server", "werkzeug", "boto3", "moto")
+"""Packages a pure module may not reach: Pulumi and its SDKs, the network (``http.HTTPStatus``,
+a table of status phrases, is allowed; ``http.client`` and ``http.server`` are not)."""
+
+
+def is_impure(name: str) -> bool:
+    """Whether the imported ``name`` is, or lies inside, one of :data:`IMPURE_EXTERNALS`."""
+    return any(name == bad or name.startswith(bad + ".") for bad in IMPURE_EXTERNALS)
 
 NOT_PRODUCT = ("simulator", "rehearsal")
 TOOLS = {"cmek_component.cli"}
@@ -91,7 +97,10 @@ def direct_imports(module: str) -> frozenset[str]:
         elif isinstance(node, ast.ImportFrom):
             target = resolve(module, node)
             found.add(target)
-            found.update(f"{target}.{alias.name}" for alias in node.names if f"{target}.{alias.name}" in MODULES)
+            # ``from http import client`` reaches ``http.client``; our own names count only when modules
+            outside = not target.startswith("cmek_component")
+            found.update(f"{target}.{alias.name}" for alias in node.names
+                         if outside or f"{target}.{alias.name}" in MODULES)
     with_parents = set(found)
     for name in found:
         parts = name.split(".")
@@ -155,10 +164,19 @@ def test_the_rules_see_the_package_as_it_is() -> None:
     assert len(pure_modules()) >= 15
 
 
+def test_the_network_is_told_from_the_status_table() -> None:
+    """``http.HTTPStatus`` is a table; ``http.client`` (either way of importing it) is the network;
+    a package whose name only starts like Pulumi's is not Pulumi."""
+    assert not is_impure("http")
+    assert is_impure("http.client") and is_impure("http.server.HTTPServer")
+    assert is_impure("pulumi_aws.kms") and is_impure("pulumi")
+    assert not is_impure("pulumiish")
+
+
 @pytest.mark.parametrize("module", pure_modules())
 def test_a_pure_module_imports_neither_pulumi_nor_the_network(module: str) -> None:
     reached = reach(module)
-    bad = sorted(name for name in reached if name.split(".")[0] in IMPURE_EXTERNALS)
+    bad = sorted(name for name in reached if is_impure(name))
     assert not bad, f"{module} reaches {bad[0]}: {' -> '.join(path_to(module, bad[0]))}"
     impure_own = sorted(name for name in reached if name in MODULES and name not in pure_modules()
                         and name.count(".") >= 2)
