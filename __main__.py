@@ -51,12 +51,8 @@ from cmek_component.component.cluster_cmek import (
 )
 from cmek_component.manifest.specs import Problem, SpecError, SpecProblems, masked_values, shown
 from cmek_component.stack import last_update, revoke_guard, state_clusters
-from cmek_component.stack.config import (
-    CLUSTERS_OUTPUT,
-    ClusterConfig,
-    ConfigError,
-    parse_stack_config,
-)
+from cmek_component.stack.config import ClusterConfig, ConfigError, parse_stack_config
+from cmek_component.stack.keys import CLUSTERS_OUTPUT
 
 if TYPE_CHECKING:
     from cmek_component.cloud_api.models import Cluster, CmekInfo, Organization

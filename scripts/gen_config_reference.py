@@ -1,6 +1,7 @@
 """Writes the configuration reference into README.md: every stack configuration key, its type, valid values, default
 and description, generated from the TypedDicts in ``cmek_component/component/args.py`` (types, enum
-values, field docstrings) and the value rules in ``cmek_component/stack/config.py``.
+values, field docstrings), the stack keys in ``cmek_component/stack/keys.py`` and the value rules in
+``cmek_component/stack/value_rules.py``.
 
     venv/bin/python scripts/gen_config_reference.py           # rewrite the block in README.md
     venv/bin/python scripts/gen_config_reference.py --check   # exit 1 if it is out of date
@@ -26,7 +27,7 @@ from cmek_component.activation.inputs import (
 )
 from cmek_component.component import args as args_module
 from cmek_component.manifest.specs import MAX_KEY_GENERATION, SHOWN_MAX_CHARS
-from cmek_component.stack import config
+from cmek_component.stack import config, keys, schema, value_rules
 from cmek_component.stack.revoke_guard import ROTATION_KEYS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # readme_block, beside this script
@@ -132,17 +133,17 @@ def valid_values(tp: Any, schema_path: str) -> str:
     if origin is Literal:
         return ", ".join(f"`{v}`" for v in get_args(tp))
     if tp is int:
-        return config.int_form(schema_path).removeprefix("an ").removeprefix("integer").strip() or "any integer"
+        return value_rules.int_form(schema_path).removeprefix("an ").removeprefix("integer").strip() or "any integer"
     if tp is bool:
         return "`true`, `false`"
     if tp is str:
-        rule = config.STRING_RULES.get(schema_path)
+        rule = value_rules.STRING_RULES.get(schema_path)
         return markdown(rule.form) if rule else "any string"
     if origin is list:
         return valid_values(get_args(tp)[0], f"{schema_path}[]") + " (each)"
     if origin is dict:
-        keys = "cluster regions" if schema_path in config.REGION_KEYED else "strings"
-        return f"keys: {keys}; values: " + valid_values(get_args(tp)[1], f"{schema_path}.*")
+        map_keys = "cluster regions" if schema_path in value_rules.REGION_KEYED else "strings"
+        return f"keys: {map_keys}; values: " + valid_values(get_args(tp)[1], f"{schema_path}.*")
     if is_typeddict(tp):
         return "see below"
     return ""
@@ -156,7 +157,7 @@ DEFAULT_OVERRIDES: dict[str, str] = {
 
 def field_rows(typed_dict: type, key_prefix: str, schema_prefix: str, docs: dict[str, str]) -> list[str]:
     rows = []
-    for name, field in config.schema_fields(typed_dict).items():
+    for name, field in schema.schema_fields(typed_dict).items():
         schema_path = f"{schema_prefix}{name}"
         doc = docs.get(name, "")
         if field.required:
@@ -166,7 +167,7 @@ def field_rows(typed_dict: type, key_prefix: str, schema_prefix: str, docs: dict
             default = default.replace("`True`", "`true`").replace("`False`", "`false`")
         values = valid_values(field.type, schema_path)
         rows.append(
-            f"| `{key_prefix}{name}` | {config.type_label(field.type)} | {values} | {default} | {markdown(doc)} |"
+            f"| `{key_prefix}{name}` | {schema.type_label(field.type)} | {values} | {default} | {markdown(doc)} |"
         )
     return rows
 
@@ -186,7 +187,7 @@ RULES: tuple[str, ...] = (
     "'key_mode'?`. Keys of other namespaces (`aws:region`, `gcp:project`, `vault:address` ...) "
     "belong to their providers and are not checked here. The `cockroach` namespace is shared with "
     "the Pulumiverse CockroachDB provider (a stack may manage its cluster with it): its keys ("
-    + ", ".join(f"`cockroach:{key}`" for key in config.OTHER_PROVIDER_KEYS)
+    + ", ".join(f"`cockroach:{key}`" for key in keys.OTHER_PROVIDER_KEYS)
     + ") and any other `cockroach:*` key are left to it; only a key that looks like a misspelling of "
     "ours (`cockroach:apiKy`, `cockroach:api_url`, `cockroach:ApiUrl`) is refused.",
     "Identifiers (cluster ids, account and organization ids, ARNs, regions, GCP names and URIs, "
@@ -200,7 +201,7 @@ RULES: tuple[str, ...] = (
     f"{MAX_WAIT_TIMEOUT_SECONDS} (one week), `activation.iam_propagation_timeout_seconds` "
     f"1-{MAX_IAM_PROPAGATION_TIMEOUT_SECONDS} (one day); numbers must be finite; a structured value "
     f"may nest at most {config.MAX_CONFIG_DEPTH} levels. A cluster's `name` cannot be "
-    + ", ".join(f"`{name}`" for name in config.RESERVED_NAMES)
+    + ", ".join(f"`{name}`" for name in keys.RESERVED_NAMES)
     + " (the stack output listing every cluster). Values in messages are cut to "
     f"{SHOWN_MAX_CHARS} characters (with their length).",
     "Types are strict. `pulumi config set --path` stores `true`/`false` as booleans and digits as "
@@ -238,8 +239,8 @@ RULES: tuple[str, ...] = (
     "With `cloud` given, options for the other cloud (`aws` on a GCP cluster, `gcp` on an AWS "
     "cluster) are refused.",
     "Stack-wide `cmek:aws` / `cmek:gcp` cannot hold options that name or locate one cluster's "
-    "resources: " + ", ".join(f"`aws.{k}`" for k in config.PER_CLUSTER_ONLY["aws"]) + ", "
-    + ", ".join(f"`gcp.{k}`" for k in config.PER_CLUSTER_ONLY["gcp"]) + ". Explicit `aws.alias` "
+    "resources: " + ", ".join(f"`aws.{k}`" for k in keys.PER_CLUSTER_ONLY["aws"]) + ", "
+    + ", ".join(f"`gcp.{k}`" for k in keys.PER_CLUSTER_ONLY["gcp"]) + ". Explicit `aws.alias` "
     "and `aws.role_name` are unique among the stack's clusters, `gcp.service_account_id` and "
     "`gcp.key_ring_name` per project.",
     "Secrets: `cockroach:apiKey`, `cmek-vault:*` and `vault:token` must be set with `--secret`; "
@@ -258,12 +259,12 @@ RULES: tuple[str, ...] = (
 def render() -> str:
     docs = field_docs()
     stack_rows = [
-        f"| `{key.key}` | {key.type} | {key.default} | {key.description} |" for key in config.STACK_KEYS
+        f"| `{key.key}` | {key.type} | {key.default} | {key.description} |" for key in keys.STACK_KEYS
     ]
     cluster_rows = field_rows(args_module.ClusterCmekArgs, "clusters[i].", "", docs["ClusterCmekArgs"])
     cluster_rows.append(
-        f"| `clusters[i].name` | string | {markdown(config.STRING_RULES[config.NAME].form)} | "
-        f"`cluster-<first 8 of cluster_id>` | {config.NAME_DOC} |"
+        f"| `clusters[i].name` | string | {markdown(value_rules.STRING_RULES[keys.NAME].form)} | "
+        f"`cluster-<first 8 of cluster_id>` | {keys.NAME_DOC} |"
     )
     option_sections = [
         ("AWS options", "aws", args_module.AwsKeyOptions, "AwsKeyOptions",

@@ -17,12 +17,8 @@ from cmek_component.component.args import (
     GcpKeyOptions,
     VaultKeyOptions,
 )
-from cmek_component.stack.config import (
-    ConfigError,
-    cluster_fields,
-    parse_stack_config,
-    schema_fields,
-)
+from cmek_component.stack.config import ConfigError, parse_stack_config
+from cmek_component.stack.schema import cluster_fields, schema_fields
 from tests.support.digits import arabic_indic, full_width
 
 CLUSTER_KEYS = ", ".join(cluster_fields())

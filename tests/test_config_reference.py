@@ -7,7 +7,8 @@ from pathlib import Path
 from types import ModuleType
 
 from cmek_component.component import args
-from cmek_component.stack.config import STACK_KEYS, cluster_fields, schema_fields
+from cmek_component.stack.keys import STACK_KEYS
+from cmek_component.stack.schema import cluster_fields, schema_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 
