@@ -38,6 +38,8 @@ KEY_MODES: tuple[str, ...] = ("multi-region", "per-region", "single")
 DEFAULT_KEY_MODE = "multi-region"
 DEFAULT_DELETION_WINDOW_IN_DAYS = 30
 AWS_OPTION_NAMES: tuple[str, ...] = tuple(AwsKeyOptions.__annotations__)
+VAULT_IGNORED_OPTIONS: tuple[str, ...] = ("key_mode", "primary_region", "alias", "attach_key_policy")
+"""AWS key options that mean nothing when Vault makes the keys (``vault.*`` has its own)."""
 
 _ROLE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@_-")
 _POLICY_ARN_PREFIXES = ("arn:aws:iam::", "arn:aws-cn:iam::", "arn:aws-us-gov:iam::")
@@ -102,7 +104,6 @@ class AwsPlan:
 
 def _gen(generation: int) -> str:
     return "" if generation == 1 else f"-g{generation}"
-
 
 
 def _flag(options: Mapping[str, Any], name: str, default: bool, problems: list[Problem]) -> bool:
@@ -242,19 +243,9 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
 
     # Key material from Vault: the Vault plan checks its own options, generations and byo_keys.
     if uses_vault:
-        from cmek_component.vault import rules as vault_rules
+        from cmek_component.vault.plan import vault_key_problems
 
-        try:
-            vault_rules.plan_vault_keys("AWS", regions, args)
-        except SpecProblems as error:
-            problems.extend(error.problems)
-        except SpecError as error:
-            problems.append(Problem(error.field, f"{error.rule}, got {shown(error.value)}"))
-        for option in ("key_mode", "primary_region", "alias", "attach_key_policy"):
-            if option in options:
-                problems.append(
-                    Problem(f"aws.{option}", f"has no effect with vault (Vault makes the keys), got {shown(options[option])}")
-                )
+        problems.extend(vault_key_problems("AWS", regions, args, VAULT_IGNORED_OPTIONS))
 
     # Bring your own keys.
     byo: dict[str, str] = {}
