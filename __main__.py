@@ -157,9 +157,9 @@ def _cluster_problems(
             return problems + _under(cluster, missing)
         problems += vault_config_problems(facts.cloud, cluster.args, who=cluster.key)
         if facts.cloud == "AWS":
-            from cmek_component.aws import resources as aws
+            from cmek_component.aws.plan import plan_aws_keys
 
-            aws.plan_aws_keys(cluster.name, facts, cluster.args)
+            plan_aws_keys(cluster.name, facts, cluster.args)
         else:
             from cmek_component.gcp import resources as gcp
 

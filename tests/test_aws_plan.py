@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cmek_component.aws.resources import plan_aws_keys
+from cmek_component.aws.plan import plan_aws_keys
 from cmek_component.component.cloud_keys import ClusterFacts
 from cmek_component.manifest.specs import SpecProblems
 

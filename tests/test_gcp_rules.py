@@ -6,12 +6,8 @@ from typing import Any
 
 import pytest
 
-from cmek_component.gcp.rules import (
-    GcpPlan,
-    crypto_key_name,
-    plan_gcp_keys,
-    service_account_email,
-)
+from cmek_component.gcp.plan import GcpPlan, plan_gcp_keys
+from cmek_component.gcp.rules import crypto_key_name, service_account_email
 from cmek_component.manifest.specs import SpecProblems, region_specs_problems
 from tests.support.digits import full_width
 

@@ -155,7 +155,7 @@ def test_stating_a_computed_default_explicitly_counts_as_a_change() -> None:
 
 
 def test_the_key_mode_default_is_the_aws_plans_default() -> None:
-    from cmek_component.aws.resources import DEFAULT_KEY_MODE
+    from cmek_component.aws.plan import DEFAULT_KEY_MODE
 
     assert ROTATION_KEYS["aws.key_mode"] == DEFAULT_KEY_MODE
 

@@ -526,7 +526,7 @@ def test_imports_stay_light() -> None:
 
     script = (
         "import sys\n"
-        "import cmek_component.vault.rules\n"
+        "import cmek_component.vault.rules, cmek_component.vault.plan\n"
         "print('pulumi' in sys.modules)\n"
         "import cmek_component.vault.resources\n"
         "print('pulumi_vault' in sys.modules, 'pulumi_aws' in sys.modules, 'pulumi_gcp' in sys.modules)\n"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from cmek_component.manifest.specs import SpecError, SpecProblems
+from cmek_component.vault.plan import plan_vault_keys
 from cmek_component.vault.rules import (
     aws_alias_name,
     aws_key_arn,
@@ -16,7 +17,6 @@ from cmek_component.vault.rules import (
     gcp_key_uri,
     kms_key_name,
     plaintext_secret_problems,
-    plan_vault_keys,
 )
 
 RING = "projects/cust-proj/locations/global/keyRings/crdb-vault"

@@ -2,15 +2,17 @@
 
 The contract between the component and its cloud-specific children: the identity CockroachDB
 Cloud impersonates, one key URI per cluster region, and the resources (grants, key policies)
-the activation must wait for.
+the activation must wait for. Pure at run time (``pulumi`` is imported for type checking only),
+so the pure AWS plan (``aws/plan.py``) can take a :class:`ClusterFacts`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pulumi
+if TYPE_CHECKING:
+    import pulumi
 
 
 @dataclass(frozen=True)

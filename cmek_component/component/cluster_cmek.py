@@ -468,8 +468,9 @@ class ClusterCmek(pulumi.ComponentResource):
         aws_plan = None
         if facts.cloud == "AWS":
             from cmek_component.aws import resources as aws_keys
+            from cmek_component.aws.plan import plan_aws_keys
 
-            aws_plan = aws_keys.plan_aws_keys(name, facts, args)  # every AWS problem, before any resource
+            aws_plan = plan_aws_keys(name, facts, args)  # every AWS problem, before any resource
         else:
             from cmek_component.gcp import resources as gcp_keys
 

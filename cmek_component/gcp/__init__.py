@@ -1,3 +1,3 @@
 """GCP: the cross-tenant service account, key rings and crypto keys of ``ClusterCmek``
-(``resources``, which imports ``pulumi_gcp``), and GCP's naming rules and the plan of what is
-declared (``rules``, pure)."""
+(``resources``, which imports ``pulumi_gcp``), the plan of what it declares (``plan``, pure) and
+GCP's naming rules (``rules``, pure)."""

@@ -30,11 +30,12 @@ and CockroachDB Cloud needs every key it ever used. Crypto keys also get
 forgets the key. ``protection_level`` changes are ignored on existing keys (GCP cannot change
 them; a new ``key_generation`` creates keys with the new level).
 
-Key URIs and the service account email are computed from names (``gcp_rules``) rather than read
-from ``CryptoKey.id`` / ``Account.email``: they are the same strings by GCP's naming, they are
-known during ``pulumi preview`` (so a PR preview shows exactly which key each region rotates
-to), and they are the very strings the grants are made on. The grants take their targets from
-the parent resource's id output (``key.id.apply(...)``), so each grant still waits for its key.
+Key URIs and the service account email are computed from names (``gcp/rules.py``, in the plan
+from ``gcp/plan.py``) rather than read from ``CryptoKey.id`` / ``Account.email``: they are the
+same strings by GCP's naming, they are known during ``pulumi preview`` (so a PR preview shows
+exactly which key each region rotates to), and they are the very strings the grants are made on.
+The grants take their targets from the parent resource's id output (``key.id.apply(...)``), so
+each grant still waits for its key.
 """
 
 from __future__ import annotations
@@ -46,13 +47,12 @@ import pulumi_gcp as gcp
 
 from cmek_component.component.args import ClusterCmekArgs
 from cmek_component.component.cloud_keys import ClusterFacts, DeclaredKeys
+from cmek_component.gcp.plan import GcpPlan, plan_gcp_keys
 from cmek_component.gcp.rules import (
     ENCRYPTER_DECRYPTER_ROLE,
     KEY_ALGORITHM,
     KEY_PURPOSE,
     TOKEN_CREATOR_ROLE,
-    GcpPlan,
-    plan_gcp_keys,
 )
 from cmek_component.manifest.specs import GCP_CLOUD_KMS, SpecError
 

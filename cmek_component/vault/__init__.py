@@ -1,2 +1,3 @@
 """HashiCorp Vault ``keymgmt`` key material: the resources (``resources``, which imports
-``pulumi_vault``) and the naming rules and plan (``rules``, pure)."""
+``pulumi_vault``), the plan of what it declares (``plan``, pure) and the naming rules
+(``rules``, pure)."""

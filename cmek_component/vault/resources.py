@@ -44,7 +44,7 @@ from cmek_component.component.args import ClusterCmekArgs
 from cmek_component.component.cloud_keys import ClusterFacts
 from cmek_component.manifest.specs import SpecError, SpecProblems
 from cmek_component.vault import rules as vault_rules
-from cmek_component.vault.rules import KmsEntryPlan, VaultKeyPlan, VaultPlan
+from cmek_component.vault.plan import KmsEntryPlan, VaultKeyPlan, VaultPlan, plan_vault_keys
 
 
 @dataclass
@@ -108,7 +108,7 @@ def declare_vault_keys(
     :func:`cmek_component.gcp.vault_access.crypto_key_grant_access`, the Encrypter/Decrypter
     grant for the service account). Every option is validated before any resource is declared.
     """
-    plan = vault_rules.plan_vault_keys(facts.cloud, list(facts.regions), args)
+    plan = plan_vault_keys(facts.cloud, list(facts.regions), args)
     check_vault_config()
     credentials = kms_credentials(plan)
     kept = pulumi.ResourceOptions(parent=parent, retain_on_delete=plan.retain_on_delete, protect=plan.protect)
