@@ -45,7 +45,7 @@ from cmek_component.gcp.rules import (
 
 from ..calls import ApiCall
 from ..errors import RehearsalError
-from .aws_resources import Applied
+from .applied import Applied
 
 ACCOUNT = "gcp:serviceaccount/account:Account"
 ACCOUNT_IAM_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
