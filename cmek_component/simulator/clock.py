@@ -42,8 +42,7 @@ class ManualClock:
             return self._now
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError(f"seconds: expected a duration >= 0, got {seconds!r}")
+        _require_duration(seconds)
         with self._lock:
             self._now += seconds
 
@@ -63,13 +62,18 @@ class RealClock:
             return time.time() + self._offset
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError(f"seconds: expected a duration >= 0, got {seconds!r}")
+        _require_duration(seconds)
         with self._lock:
             self._offset += seconds
 
     def __repr__(self) -> str:
         return f"RealClock(offset={self._offset}s)"
+
+
+def _require_duration(seconds: float) -> None:
+    """``advance()``'s argument: a skip ahead, never back."""
+    if seconds < 0:
+        raise ValueError(f"seconds: expected a duration >= 0, got {seconds!r}")
 
 
 def format_timestamp(seconds: float) -> str:

@@ -4,7 +4,7 @@ moto in server mode.
 Serves ``aws:iam/role:Role``, ``aws:kms/key:Key``, ``aws:kms/replicaKey:ReplicaKey``,
 ``aws:kms/alias:Alias``, ``aws:kms/keyPolicy:KeyPolicy`` and the invokes ``getCallerIdentity``,
 ``getRegion``, ``getPartition`` and ``kms/getAlias``, with the real provider's property names and
-outputs (:mod:`.aws_resources`); a role without ``name`` is autonamed (``<name>-<7 hex>``).
+outputs (:mod:`.aws_resources`, :mod:`.aws_iam_roles`, :mod:`.aws_kms_resources`); a role without ``name`` is autonamed (``<name>-<7 hex>``).
 Where the backend is: ``CMEK_STANDIN_AWS_URL`` (the harness's moto server). The region of a
 resource is its ``region`` input, else the provider's ``aws:region``, else ``us-east-1``.
 """
@@ -24,6 +24,7 @@ from pulumi.provider.experimental import server
 from ..calls import is_mutating_aws
 from ..errors import RehearsalError
 from . import call_journal
+from .applied import Applied
 from .aws_resources import (
     ALIAS,
     INVOKES,
@@ -32,7 +33,6 @@ from .aws_resources import (
     REPLACE_ON,
     REPLICA_KEY,
     ROLE,
-    Applied,
     AwsResources,
 )
 from .provider_base import ResourceKind, StandinProvider

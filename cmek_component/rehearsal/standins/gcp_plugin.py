@@ -24,7 +24,7 @@ from pulumi.provider.experimental import server
 
 from ..errors import RehearsalError
 from . import call_journal
-from .aws_resources import Applied
+from .applied import Applied
 from .gcp_store import (
     ACCOUNT,
     ACCOUNT_IAM_MEMBER,

@@ -48,7 +48,7 @@ from pulumi.provider.experimental.provider import (
 )
 
 from ..errors import RehearsalError
-from .aws_resources import Applied
+from .applied import Applied
 from .values import UNKNOWN, contains_unknown, plain_map, property_map
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from pulumi.provider.experimental import server
 
 from ..errors import RehearsalError
-from .aws_resources import Applied
+from .applied import Applied
 from .provider_base import ResourceKind, StandinProvider
 
 MOUNT = "vault:index/mount:Mount"
