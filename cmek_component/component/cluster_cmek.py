@@ -496,22 +496,20 @@ class ClusterCmek(pulumi.ComponentResource):
         declared: DeclaredKeys
         if aws_plan is not None:
             declared = aws_keys.declare_plan(name, self, aws_plan, facts, args)
-            if args.get("revoke") and not aws_plan.cut_key_access:
-                pulumi.log.warn(
-                    "revoke: CockroachDB Cloud still has KMS access (aws.cut_key_access is false). Before a "
-                    "revoke, the runbook cuts it first (aws.cut_key_access: true, or your own key policies "
-                    "for byo_keys); after one, restoring it is step 1 of the recovery",
-                    resource=self,
-                )
+            cut_key_access = aws_plan.cut_key_access
+            how_to_cut = "aws.cut_key_access: true, or your own key policies for byo_keys"
         else:
             declared = gcp_keys.declare_plan(name, self, gcp_plan, facts, args)
-            if args.get("revoke") and not gcp_plan.cut_key_access:
-                pulumi.log.warn(
-                    "revoke: CockroachDB Cloud still has KMS access (gcp.cut_key_access is false). Before a "
-                    "revoke, the runbook cuts it first (gcp.cut_key_access: true disables the service "
-                    "account); after one, restoring it is step 1 of the recovery",
-                    resource=self,
-                )
+            cut_key_access = gcp_plan.cut_key_access
+            how_to_cut = "gcp.cut_key_access: true disables the service account"
+        if args.get("revoke") and not cut_key_access:
+            prefix = facts.cloud.lower()
+            pulumi.log.warn(
+                f"revoke: CockroachDB Cloud still has KMS access ({prefix}.cut_key_access is false). Before a "
+                f"revoke, the runbook cuts it first ({how_to_cut}); after one, restoring it is step 1 of "
+                "the recovery",
+                resource=self,
+            )
 
         key_type = key_type_for_cloud(facts.cloud)
         key_uris = pulumi.Output.all(**declared.key_uris) if declared.key_uris else pulumi.Output.from_input({})
