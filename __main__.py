@@ -1,7 +1,7 @@
 """The stack program: one ``ClusterCmek`` per cluster of the stack configuration.
 
 1. Reads every configuration key of the stack and checks it against the schema
-   (``cmek_component.stack.config``; reference in ``README.md, "Configuration reference"``).
+   (``cmek_component.stack.config``; reference in ``docs/configuration.md``).
 2. Checks every cluster the way its ``ClusterCmek`` will (cluster facts, then the AWS or GCP
    plan), still without declaring anything. When a cluster sets ``revoke: true``, also reads
    the stack's last outputs (``cmek_component.stack.last_update``, a read) and refuses any key of

@@ -9,7 +9,8 @@ clusters and counts up to 25, for trying the scripts out, not for the record).
 ``results.md`` gets the date, the core count (``nproc``), the Python version, the load average
 before the run, a summary of the targets and each benchmark's tables. Unless ``--no-readme``,
 the same summary and tables replace the part of ``benchmarks/README.md`` between the
-``<!-- results:start -->`` and ``<!-- results:end -->`` markers.
+``<!-- results:start -->`` and ``<!-- results:end -->`` markers, and the date, the machine and
+the targets table replace that part of ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from measure import BENCHMARKS, machine, table, verdict
 
 RESULTS = BENCHMARKS / "results.md"
 README = BENCHMARKS / "README.md"
-PROJECT_README = BENCHMARKS.parent / "README.md"
+RESULTS_PAGE = BENCHMARKS.parent / "docs" / "benchmarks.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
@@ -107,7 +108,7 @@ def summary(
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run every benchmark and record the results.")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 20 fleet clusters (not for the record)")
-    parser.add_argument("--no-readme", action="store_true", help="write results.md only")
+    parser.add_argument("--no-readme", action="store_true", help="write results.md only (not benchmarks/README.md or docs/benchmarks.md)")
     parser.add_argument("--cli-repeats", type=int, help="real-CLI previews of each program (default 4, --quick 2)")
     parser.add_argument("--cli-up-repeats", type=int, help="real-CLI ups of each program (default 2, --quick 1)")
     parser.add_argument("--growth-repeats", type=int, help="real-CLI previews per cluster count (default 5, --quick 1)")
@@ -153,8 +154,8 @@ def main() -> None:
     print(f"wrote {RESULTS}")
     if not args.no_readme:
         replace_readme_section(README, body)
-        # The project README carries the date, the machine and the targets table.
-        replace_readme_section(PROJECT_README, "\n\n".join([header, summary(program, scale, activation, fleet, overhead, growth)]))
+        # docs/benchmarks.md carries the date, the machine and the targets table.
+        replace_readme_section(RESULTS_PAGE, "\n\n".join([header, summary(program, scale, activation, fleet, overhead, growth)]))
 
 
 def _given(value: int | None, default: int) -> int:

@@ -444,7 +444,7 @@ def test_every_problem_is_reported_at_once_in_one_readable_error() -> None:
         parse_stack_config(values)
 
     assert str(caught.value).splitlines() == [
-        "invalid stack configuration (3 problems; see README.md, Configuration reference):",
+        "invalid stack configuration (3 problems; see docs/configuration.md):",
         "  cmek:apikey: the CockroachDB Cloud API key is not project configuration; remove this key and run `pulumi config set --secret cockroach:apiKey <key>`",
         "  cmek:clusters[0].key_generation: expected an integer from 1 to 100, got 'two'",
         "  cmek:clusters[1].cluster_id: required key is missing (string)",

@@ -1,4 +1,4 @@
-"""The configuration reference in README.md is generated from the code and must be up to date."""
+"""The configuration reference in docs/configuration.md is generated from the code and must be up to date."""
 
 from __future__ import annotations
 
@@ -24,14 +24,34 @@ def load_generator() -> ModuleType:
 def test_committed_reference_is_what_the_generator_writes() -> None:
     generator = load_generator()
 
-    committed = generator.committed_block((ROOT / "README.md").read_text())
+    committed = generator.committed_block(generator.OUTPUT.read_text())
 
     assert committed == generator.render(), "run: venv/bin/python scripts/gen_config_reference.py"
     assert generator.main(["--check"]) == 0
 
 
+def test_the_reference_is_on_its_own_page_not_in_the_readme() -> None:
+    generator = load_generator()
+
+    assert generator.OUTPUT == ROOT / "docs" / "configuration.md"
+    assert generator.BEGIN in generator.OUTPUT.read_text()
+    assert generator.BEGIN not in (ROOT / "README.md").read_text()
+
+
+def test_a_stale_reference_fails_the_check_and_is_rewritten(tmp_path: Path) -> None:
+    generator = load_generator()
+    page = tmp_path / "configuration.md"
+    page.write_text(generator.splice(generator.OUTPUT.read_text(),
+                                     generator.render().replace("`cmek:clusters`", "`cmek:cluster`", 1)))
+    generator.OUTPUT = page
+    assert generator.main(["--check"]) == 1
+    assert generator.main([]) == 0
+    assert generator.main(["--check"]) == 0 and generator.committed_block(page.read_text()) == generator.render()
+
+
 def test_reference_has_a_row_for_every_key_with_type_and_default() -> None:
-    text = load_generator().committed_block((ROOT / "README.md").read_text())
+    generator = load_generator()
+    text = generator.committed_block(generator.OUTPUT.read_text())
     rows = {line.split(" | ")[0].strip("| `"): line.split(" | ") for line in text.splitlines() if line.startswith("| `")}
     expected = [key.key for key in STACK_KEYS] + [f"clusters[i].{name}" for name in cluster_fields()]
     for prefix, typed_dict in (

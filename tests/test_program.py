@@ -492,7 +492,7 @@ def test_local_stack_reads_the_cluster_facts_and_whether_cmek_is_on_from_the_clo
 
 
 # ---------------------------------------------------------------------------------------------
-# Operations through configuration (what README, "Reviewing a preview", describes)
+# Operations through configuration (what docs/operations.md, "Reviewing a preview", describes)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -809,7 +809,7 @@ def test_example_stacks_ship_no_api_key_and_explain_both_routes(run_program: Pro
 def test_every_registered_output_is_exported_key_policy_included(
     run_program: ProgramRunner, monkeypatch: pytest.MonkeyPatch, stack: str
 ) -> None:
-    """The README tells byo_keys users to take key_policy from the outputs: every output the
+    """docs/configuration.md tells byo_keys users to take key_policy from the outputs: every output the
     component registers is an attribute the stack exports, and nothing else is registered."""
     registered: dict[str, set[str]] = {}
     register = component.ClusterCmek.register_outputs

@@ -61,7 +61,7 @@ class AwsKeyOptions(TypedDict, total=False):
     """With ``byo_keys``: replace each key's policy with the ``crdb-cmek-kms`` policy (the role's
     five actions plus the administration statement) through ``aws.kms.KeyPolicy``. Default
     ``False``: the component leaves each key's policy alone and you add the usage statement
-    yourself (the README shows it); the activation then only waits for the role."""
+    yourself (the ``key_policy`` output holds it); the activation then only waits for the role."""
 
     enable_key_rotation: bool
     """Automatic yearly rotation of key material in KMS. Default ``True``."""

@@ -4,8 +4,8 @@ Pure logic: no Pulumi import. ``__main__.py`` hands :func:`parse_stack_config` a
 of every configuration key (``"cmek:clusters"``, ``"cockroach:apiUrl"``, ...) to its value as
 Pulumi passes it (structured values as JSON text), plus the set of keys that are secrets.
 
-The schema (the full reference is the "Configuration reference" section of README.md, generated
-from the modules of ``stack/`` and ``component/args.py`` by ``scripts/gen_config_reference.py``):
+The schema (the full reference is docs/configuration.md, generated from the modules of ``stack/``
+and ``component/args.py`` by ``scripts/gen_config_reference.py``):
 
 - ``cmek:clusters`` (required): a list of cluster objects. Each object's keys are the fields of
   ``ClusterCmekArgs`` (``cluster_id``, ``cloud``, ``regions``, ``account_id``,
@@ -76,7 +76,7 @@ class ConfigError(SpecProblems):
         super().__init__(list(problems))
         count = len(self.problems)
         lines = [f"invalid stack configuration ({count} problem{'s' if count != 1 else ''}; "
-                 "see README.md, Configuration reference):"]
+                 "see docs/configuration.md):"]
         lines += [f"  {problem}" for problem in self.problems]
         self.args = ("\n".join(lines),)
 

@@ -150,5 +150,5 @@ def already_enabled_problem(cluster_id: str, status: str, principal: str, keys: 
         "this stack was destroyed (its keys and role were retained), restore its state from "
         "before the destroy; if another stack manages the cluster, move its resources here with "
         "`pulumi state move` or leave the cluster there; to adopt keys made by hand, declare "
-        "them. README.md, runbook \"A cluster whose CMEK is already on\""
+        "them. docs/operations.md, runbook \"A cluster whose CMEK is already on\""
     )

@@ -48,7 +48,7 @@ def test_the_api_key_is_in_no_output_state_file_or_log(engine_stack: EngineStack
     assert "ciphertext" in exported.stdout  # the secret is there, encrypted
     assert files_containing(tmp_path, CANARY_KEY) == []  # state, backups, history, PULUMI_HOME logs
 
-    # Where --show-secrets reveals it (README: "Where the API key is kept"): only the inputs of
+    # Where --show-secrets reveals it (docs/pulumi-cli.md: "Where the API key is kept"): only the inputs of
     # the default pulumi-python provider, where the engine records the stack's configuration.
     revealing = [r["urn"] for r in shown["deployment"]["resources"] if CANARY_KEY in json.dumps(r)]
     assert revealing == ["urn:pulumi:dev::cmek-engine-test::pulumi:providers:pulumi-python::default"]

@@ -90,7 +90,7 @@ def test_the_go_example_creates_rotates_and_destroys_like_the_python_library(
         assert f"{SDK_MODULE}/cockroachcmek" in added.output
         source = (project / SDK_PACKAGE / "clusterCmek.go").read_text()
         assert "func NewClusterCmek(" in source
-        # The README's schema reference names each input's Go field as the generated SDK does.
+        # docs/schema.md names each input's Go field as the generated SDK does.
         args = source.split("type ClusterCmekArgs struct", 1)[1].split("\n}", 1)[0]
         fields = {line.split()[0] for line in args.splitlines() if re.match(r"\s+[A-Z]\w* ", line)}
         assert fields == {go_name(name) for name in schema()["resources"][COMPONENT_TOKEN]["inputProperties"]}
