@@ -14,8 +14,8 @@ import pulumi_vault as vault
 from cmek_component.aws import policies
 from cmek_component.component.args import ClusterCmekArgs
 from cmek_component.vault import rules as vault_rules
+from cmek_component.vault.plan import VaultKeyPlan, VaultPlan
 from cmek_component.vault.resources import UriResolver
-from cmek_component.vault.rules import VaultKeyPlan, VaultPlan
 
 
 def key_policy_access(

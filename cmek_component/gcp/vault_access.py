@@ -13,8 +13,8 @@ import pulumi_vault as vault
 
 from cmek_component.gcp.rules import ENCRYPTER_DECRYPTER_ROLE
 from cmek_component.vault import rules as vault_rules
+from cmek_component.vault.plan import VaultKeyPlan, VaultPlan
 from cmek_component.vault.resources import UriResolver
-from cmek_component.vault.rules import VaultKeyPlan, VaultPlan
 
 
 def crypto_key_grant_access(name: str, parent: pulumi.Resource, plan: VaultPlan, service_account_email: pulumi.Input[str]) -> UriResolver:
