@@ -41,14 +41,10 @@ import pulumi
 import pulumi.runtime.config as runtime_config
 
 from cmek_component.activation.plan import current_specs
-from cmek_component.component import cluster_cmek as component
-from cmek_component.component.cluster_cmek import (
-    ClusterCmek,
-    ClusterFactsError,
-    resolve_cluster_facts,
-    sdk_problems,
-    vault_config_problems,
-)
+from cmek_component.component import cluster_facts
+from cmek_component.component.cluster_cmek import ClusterCmek
+from cmek_component.component.cluster_facts import ClusterFactsError, resolve_cluster_facts
+from cmek_component.component.preflight import sdk_problems, vault_config_problems
 from cmek_component.manifest.specs import Problem, SpecError, SpecProblems, masked_values, shown
 from cmek_component.stack import last_update, revoke_guard, state_clusters
 from cmek_component.stack.config import ClusterConfig, ConfigError, parse_stack_config
@@ -95,13 +91,13 @@ class CachedClusterReader:
     checks of step 2 and the components of step 3 share it."""
 
     def __init__(self) -> None:
-        self._reader: component.ClusterReader | None = None
+        self._reader: cluster_facts.ClusterReader | None = None
         self._clusters: dict[str, Cluster] = {}
         self._organization: Organization | None = None
 
-    def _client(self) -> component.ClusterReader:
+    def _client(self) -> cluster_facts.ClusterReader:
         if self._reader is None:
-            self._reader = component.default_client_factory()
+            self._reader = cluster_facts.default_client_factory()
         return self._reader
 
     def get_cluster(self, cluster_id: str) -> Cluster:
@@ -155,7 +151,7 @@ def _cluster_problems(
         missing = sdk_problems(facts.cloud, cluster.args)
         if missing:
             return problems + _under(cluster, missing)
-        problems += vault_config_problems(facts.cloud, cluster.args, who=cluster.key)
+        problems += vault_config_problems(facts.cloud, cluster.args, pulumi.runtime.get_config, who=cluster.key)
         if facts.cloud == "AWS":
             from cmek_component.aws.plan import plan_aws_keys
 

@@ -143,7 +143,7 @@ def run_program(cloud: str, clusters: int, regions: int, *, empty: bool = False)
     def program() -> None:
         if empty:
             return
-        from cmek_component.component import cluster_cmek as component
+        from cmek_component.component import cluster_facts
 
         class FactsGiven:
             """The benchmark gives every cluster fact: reading one fails the run. Under mocks the
@@ -159,7 +159,7 @@ def run_program(cloud: str, clusters: int, regions: int, *, empty: bool = False)
             def get_cmek(self, cluster_id: str) -> None:
                 return None
 
-        component.default_client_factory = FactsGiven
+        cluster_facts.default_client_factory = FactsGiven
         runpy.run_path(str(PROGRAM), run_name="__main__")
 
     program()

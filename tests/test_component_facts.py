@@ -13,7 +13,7 @@ import pytest
 
 from cmek_component.cloud_api.client import CloudApiClient
 from cmek_component.cloud_api.models import Cluster, ClusterRegion, Organization
-from cmek_component.component.cluster_cmek import (
+from cmek_component.component.cluster_facts import (
     ClusterFactsError,
     default_client_factory,
     resolve_cluster_facts,

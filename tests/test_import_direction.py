@@ -26,7 +26,7 @@ PURE_FOLDERS: dict[str, set[str]] = {
     # folder -> its modules that declare resources or talk to the network (the adapters)
     "manifest": set(),
     "stack": {"last_update"},
-    "component": {"cluster_cmek"},
+    "component": {"cluster_cmek", "cluster_facts", "activation_child"},
     "activation": {"runner", "operations", "dynamic", "dynamic_host"},
     "cloud_api": {"client", "transport", "attempt", "retry"},
     "aws": {"resources", "vault_access"},

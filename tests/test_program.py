@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from cmek_component.component import cluster_cmek as component
+from cmek_component.component import cluster_facts
 from tests.support.pulumi_fixtures import RecordedResource, Recorder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,7 +209,7 @@ class ProgramRunner:
 def run_program(pulumi_mocks: Callable[..., Recorder], monkeypatch: pytest.MonkeyPatch) -> Iterator[ProgramRunner]:
     """Runs the program; the only Cloud API read it may make is ``GET cmek`` of a cluster new
     to the stack (every cluster is, under mocks), answered "never enabled"; any other fails the test."""
-    monkeypatch.setattr(component, "default_client_factory", CmekOnlyReader)
+    monkeypatch.setattr(cluster_facts, "default_client_factory", CmekOnlyReader)
     yield ProgramRunner(pulumi_mocks)
 
 
@@ -987,7 +988,7 @@ class Unreachable(CmekOnlyReader):
 def test_a_new_cluster_whose_cmek_is_on_is_refused_before_any_resource_is_declared(
     run_program: ProgramRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(component, "default_client_factory", EnabledElsewhere)
+    monkeypatch.setattr(cluster_facts, "default_client_factory", EnabledElsewhere)
     config, secret_keys = with_api_key(*stack_config("aws-example"))
     with pytest.raises(pulumi.RunError) as caught:
         run_program(config, secret_keys)
@@ -1000,7 +1001,7 @@ def test_a_new_cluster_whose_cmek_is_on_is_refused_before_any_resource_is_declar
 def test_an_unreachable_cloud_api_only_skips_the_already_on_check(
     run_program: ProgramRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(component, "default_client_factory", Unreachable)
+    monkeypatch.setattr(cluster_facts, "default_client_factory", Unreachable)
     config, secret_keys = with_api_key(*stack_config("aws-example"))
     run = run_program(config, secret_keys)
     assert run.clusters()

@@ -4,7 +4,7 @@ cluster (``seeds.AWS_MULTI``, ``stacks/Pulumi.local.yaml``), written by hand wit
 The baseline of ``bench_cli_overhead.py``: a user who knows the cluster's facts (account id,
 organization id, regions, from the Cloud console) and writes the resources themselves. Same
 resources, types, inputs and options as ``cmek_component/aws/resources.py`` (multi-region mode, primary
-``eu-west-1``) and ``component/cluster_cmek.py`` (the activation), only without the ``ClusterCmek`` parent:
+``eu-west-1``) and ``component/activation_child.py`` (the activation), only without the ``ClusterCmek`` parent:
 
 - ``aws.iam.Role`` trusting the cluster's account with ``sts:ExternalId`` = the organization id;
 - ``aws.get_caller_identity`` for the key administrators (the deploying account's root);

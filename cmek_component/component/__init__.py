@@ -1,2 +1,4 @@
 """The ``ClusterCmek`` component: its typed arguments (``args``, pure), what a cloud module
-hands back (``cloud_keys``, pure) and the component resource itself (``cluster_cmek``)."""
+hands back (``cloud_keys``, pure), the checks made before anything is declared (``preflight``,
+pure), the cluster facts read at program time (``cluster_facts``), its ``CmekActivation`` child
+(``activation_child``) and the component resource itself (``cluster_cmek``)."""

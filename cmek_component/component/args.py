@@ -1,7 +1,7 @@
 """Typed arguments of ``ClusterCmek``: every field, its valid values and its default.
 
 Pure typing: no Pulumi import, so the stack-config schema (``stack/schema.py``), the component and
-the documentation all read the same definitions. ``component/cluster_cmek.py`` re-exports these.
+the documentation all read the same definitions.
 """
 
 from __future__ import annotations

@@ -16,8 +16,10 @@ import pulumi
 from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
 
 from cmek_component.activation.inputs import OUTPUT_NAMES, with_defaults
+from cmek_component.component.activation_child import ActivationResource
 from cmek_component.component.args import ClusterCmekArgs
-from cmek_component.component.cluster_cmek import ActivationResource, ClusterCmek, ClusterFactsError
+from cmek_component.component.cluster_cmek import ClusterCmek
+from cmek_component.component.cluster_facts import ClusterFactsError
 from cmek_component.manifest.specs import SpecError, SpecProblems
 
 from .names import camel, schema_path, to_library, to_schema
