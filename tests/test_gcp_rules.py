@@ -38,7 +38,8 @@ def test_default_plan_single_region_matches_the_seed_manifest() -> None:
     )
     assert result.display_name == f"CockroachDB CMEK {CLUSTER_ID}"
     assert result.crl_principal == "crl-kms-user-0123456789ab@crl-prod-abc.iam.gserviceaccount.com"
-    assert [(r.location, r.name) for r in result.key_rings] == [("us-east1", RING)]
+    assert result.key_ring_name == RING
+    assert result.key_rings == {"us-east1": f"projects/cust-proj/locations/us-east1/keyRings/{RING}"}
     assert result.key_uris == {
         "us-east1": f"projects/cust-proj/locations/us-east1/keyRings/{RING}/cryptoKeys/crdb-cmek"
     }
@@ -61,7 +62,7 @@ def test_regions_sharing_a_location_share_one_key_ring_with_one_key_per_region()
         {"key_locations": {"us-east1": "global", "us-west1": "global"}},
     )
 
-    assert [(r.location, r.name) for r in result.key_rings] == [("europe-west1", RING), ("global", RING)]
+    assert (list(result.key_rings), result.key_ring_name) == (["europe-west1", "global"], RING)
     assert result.key_uris == {
         "europe-west1": f"projects/cust-proj/locations/europe-west1/keyRings/{RING}/cryptoKeys/crdb-cmek",
         "us-east1": f"projects/cust-proj/locations/global/keyRings/{RING}/cryptoKeys/crdb-cmek-us-east1",
@@ -138,11 +139,11 @@ def test_bring_your_own_key_replaces_the_created_key_for_that_region() -> None:
 
     assert result.key_uris["us-east1"] == byo
     assert [k.region for k in result.crypto_keys] == ["us-west1"]
-    assert [(b.region, b.uri, b.grant) for b in result.byo_keys] == [("us-east1", byo, True)]
+    assert (result.byo_keys, result.grant_byo_keys) == ({"us-east1": byo}, True)
 
     no_grant = plan(["us-east1"], {"byo_keys": {"us-east1": byo}, "grant_byo_keys": False})
-    assert no_grant.key_rings == [] and no_grant.crypto_keys == []
-    assert [b.grant for b in no_grant.byo_keys] == [False]
+    assert no_grant.key_rings == {} and no_grant.crypto_keys == []
+    assert (no_grant.byo_keys, no_grant.grant_byo_keys) == ({"us-east1": byo}, False)
 
 
 def test_project_falls_back_to_gcp_config_and_the_argument_wins() -> None:
@@ -202,7 +203,7 @@ def test_key_location_rules() -> None:
     (message,) = problems_of(["us-east1"], {"key_locations": {"asia-east1": "global"}})
     assert message == "gcp.key_locations.asia-east1: expected a cluster region as key (us-east1), got 'asia-east1'"
     for ok in ("global", "us", "europe", "nam4", "us-central1"):
-        assert plan(["us-east1"], {"key_locations": {"us-east1": ok}}).key_rings[0].location == ok
+        assert list(plan(["us-east1"], {"key_locations": {"us-east1": ok}}).key_rings) == [ok]
 
 
 def test_kms_names_and_suffix_length() -> None:
@@ -281,7 +282,7 @@ def test_vault_plan_has_the_identity_and_no_cloud_keys() -> None:
     result = plan(["us-east1", "us-west1"], vault={"key_collection": VAULT_RING}, key_generation=2)
 
     assert result.uses_vault is True
-    assert (result.key_rings, result.crypto_keys, result.byo_keys, result.key_uris) == ([], [], [], {})
+    assert (result.key_rings, result.crypto_keys, result.byo_keys, result.key_uris) == ({}, [], {}, {})
     assert result.service_account_email == "crdb-cmek-456789ab@cust-proj.iam.gserviceaccount.com"
     assert result.crl_principal == "crl-kms-user-0123456789ab@crl-prod-abc.iam.gserviceaccount.com"
 

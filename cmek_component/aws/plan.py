@@ -22,13 +22,18 @@ from typing import Any, Literal
 from cmek_component.aws import policies
 from cmek_component.component.args import AwsKeyOptions, ClusterCmekArgs
 from cmek_component.component.cloud_keys import ClusterFacts
+from cmek_component.manifest.option_checks import (
+    choice_problem,
+    flag_values,
+    spec_error_problem,
+    whole_number_problem,
+)
 from cmek_component.manifest.specs import (
     AWS_KEY_ARN_FORM,
     AWS_KEY_ARN_RE,
     Problem,
     SpecError,
     SpecProblems,
-    is_whole_number,
     key_generations,
     shown,
     shown_names,
@@ -106,14 +111,6 @@ def _gen(generation: int) -> str:
     return "" if generation == 1 else f"-g{generation}"
 
 
-def _flag(options: Mapping[str, Any], name: str, default: bool, problems: list[Problem]) -> bool:
-    value = options.get(name, default)
-    if not isinstance(value, bool):
-        problems.append(Problem(f"aws.{name}", f"expected true or false, got {shown(value)}"))
-        return default
-    return value
-
-
 def _role_problems(options: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     role_name = options.get("role_name")
@@ -182,7 +179,7 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
     try:
         policies.trust_policy(facts.account_id, facts.organization_id)
     except SpecError as error:
-        problems.append(Problem(error.field, f"{error.rule}, got {shown(error.value)}"))
+        problems.append(spec_error_problem(error))
     problems.extend(_role_problems(options))
 
     admin_principals: list[str] | None = None
@@ -190,21 +187,26 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
         try:
             admin_principals = policies.validate_admin_principals(options["admin_principals"])
         except SpecError as error:
-            problems.append(Problem(error.field, f"{error.rule}, got {shown(error.value)}"))
+            problems.append(spec_error_problem(error))
 
-    enable_key_rotation = _flag(options, "enable_key_rotation", True, problems)
-    retain_on_delete = _flag(options, "retain_on_delete", True, problems)
-    protect = _flag(options, "protect", False, problems)
-    attach_key_policy = _flag(options, "attach_key_policy", False, problems)
-    cut_key_access = _flag(options, "cut_key_access", False, problems)
+    defaults = {
+        "enable_key_rotation": True,
+        "retain_on_delete": True,
+        "protect": False,
+        "attach_key_policy": False,
+        "cut_key_access": False,
+    }
+    flags = flag_values("aws", options, defaults, problems)
+    attach_key_policy, cut_key_access = flags["attach_key_policy"], flags["cut_key_access"]
     window = options.get("deletion_window_in_days", DEFAULT_DELETION_WINDOW_IN_DAYS)
-    if not is_whole_number(window) or not 7 <= window <= 30:
-        problems.append(Problem("aws.deletion_window_in_days", f"expected a whole number from 7 to 30, got {shown(window)}"))
-        window = DEFAULT_DELETION_WINDOW_IN_DAYS
+    problem = whole_number_problem("aws.deletion_window_in_days", window, "expected a whole number from 7 to 30", 7, 30)
+    if problem:
+        problems.append(problem)
 
     key_mode = options.get("key_mode", DEFAULT_KEY_MODE)
-    if key_mode not in KEY_MODES:
-        problems.append(Problem("aws.key_mode", f"expected one of {', '.join(KEY_MODES)}, got {shown(key_mode)}"))
+    problem = choice_problem("aws.key_mode", key_mode, KEY_MODES)
+    if problem:
+        problems.append(problem)
         key_mode = DEFAULT_KEY_MODE
 
     primary_region = options.get("primary_region", regions[0] if regions else "")
@@ -239,7 +241,7 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
                 Problem("aws.alias", f"{error.rule} with the suffix of generation {newest}, got {shown(alias_base)}")
             )
     except SpecError as error:
-        problems.append(Problem(error.field, f"{error.rule}, got {shown(error.value)}"))
+        problems.append(spec_error_problem(error))
 
     # Key material from Vault: the Vault plan checks its own options, generations and byo_keys.
     if uses_vault:
@@ -314,10 +316,10 @@ def plan_aws_keys(name: str, facts: ClusterFacts, args: ClusterCmekArgs) -> AwsP
         "role_path": options.get("role_path"),
         "permissions_boundary": options.get("permissions_boundary"),
         "tags": tags,
-        "enable_key_rotation": enable_key_rotation,
+        "enable_key_rotation": flags["enable_key_rotation"],
         "deletion_window_in_days": window,
-        "retain_on_delete": retain_on_delete,
-        "protect": protect,
+        "retain_on_delete": flags["retain_on_delete"],
+        "protect": flags["protect"],
         "cut_key_access": cut_key_access,
     }
     if uses_vault:

@@ -18,7 +18,6 @@ from cmek_component.component.args import ClusterCmekArgs, GcpKeyOptions
 from cmek_component.gcp.rules import (
     DEFAULT_CRYPTO_KEY_NAME,
     DEFAULT_PROTECTION_LEVEL,
-    DISPLAY_NAME_MAX,
     KMS_NAME_RE,
     PROTECTION_LEVELS,
     crypto_key_name,
@@ -26,6 +25,7 @@ from cmek_component.gcp.rules import (
     default_display_name,
     default_key_ring_name,
     default_service_account_id,
+    display_name_problem,
     gcp_region_problem,
     key_ring_path,
     kms_name_problem,
@@ -34,6 +34,12 @@ from cmek_component.gcp.rules import (
     rotation_period_problem,
     service_account_email,
     service_account_id_problem,
+)
+from cmek_component.manifest.option_checks import (
+    choice_problem,
+    flag_values,
+    problems_found,
+    spec_error_problem,
 )
 from cmek_component.manifest.specs import (
     GCP_KEY_URI_FORM,
@@ -64,37 +70,17 @@ def _fmt(field_name: str, key: str) -> str:
 
 
 @dataclass(frozen=True)
-class GcpKeyRingPlan:
-    """A key ring to declare: one per key location."""
-
-    location: str
-    name: str
-    path: str
-    """``projects/<p>/locations/<l>/keyRings/<r>``."""
-
-
-@dataclass(frozen=True)
 class GcpCryptoKeyPlan:
     """A crypto key to declare, with its Encrypter/Decrypter grant."""
 
     region: str
     generation: int
     location: str
-    key_ring: GcpKeyRingPlan
+    """The location of its key ring (a key of ``GcpPlan.key_rings``)."""
     name: str
     uri: str
     current: bool
     """True for the generation the region uses now; older generations are kept for old data."""
-
-
-@dataclass(frozen=True)
-class GcpByoKeyPlan:
-    """A crypto key the user brings for one region."""
-
-    region: str
-    uri: str
-    grant: bool
-    """Whether the component adds the Encrypter/Decrypter grant on it."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +95,15 @@ class GcpPlan:
     display_name: str
     crl_principal: str
     """CockroachDB Cloud's per-cluster service account that impersonates ours."""
-    key_rings: list[GcpKeyRingPlan] = field(default_factory=list)
+    key_ring_name: str = ""
+    """The name of every key ring (``gcp.key_ring_name``)."""
+    key_rings: dict[str, str] = field(default_factory=dict)
+    """Key location -> ``projects/<p>/locations/<l>/keyRings/<r>``: one key ring per location."""
     crypto_keys: list[GcpCryptoKeyPlan] = field(default_factory=list)
-    byo_keys: list[GcpByoKeyPlan] = field(default_factory=list)
+    byo_keys: dict[str, str] = field(default_factory=dict)
+    """Cluster region -> URI of the crypto key the user brings for it (``gcp.byo_keys``)."""
+    grant_byo_keys: bool = True
+    """Whether the component adds the Encrypter/Decrypter grant on every brought key."""
     protection_level: str = DEFAULT_PROTECTION_LEVEL
     rotation_period: str | None = None
     retain_on_delete: bool = True
@@ -128,7 +120,7 @@ class GcpPlan:
         """Cluster region -> URI of the key the region uses now (Vault keys not included: their
         names are known only once Vault has distributed them)."""
         uris = {k.region: k.uri for k in self.crypto_keys if k.current}
-        uris.update({b.region: b.uri for b in self.byo_keys})
+        uris.update(self.byo_keys)
         return dict(sorted(uris.items()))
 
 
@@ -208,7 +200,7 @@ def plan_gcp_keys(
         try:
             crl_principal = crl_kms_principal(cluster_id, account_id)
         except SpecError as error:
-            problems.append(Problem(error.field, f"{error.rule}, got {shown(error.value)}"))
+            problems.append(spec_error_problem(error))
 
     # The customer's project.
     project = options.get("project") if "project" in options else default_project
@@ -226,48 +218,23 @@ def plan_gcp_keys(
         if problem:
             problems.append(problem)
 
-    # Identity.
+    # Identity and key options.
     sa_id = options.get("service_account_id", default_service_account_id(cluster_id))
-    problem = service_account_id_problem("gcp.service_account_id", sa_id)
-    if problem:
-        problems.append(problem)
     display_name = options.get("display_name", default_display_name(cluster_id))
-    if not isinstance(display_name, str) or not 1 <= len(display_name) <= DISPLAY_NAME_MAX:
-        problems.append(
-            Problem("gcp.display_name", f"expected 1-{DISPLAY_NAME_MAX} characters, got {shown(display_name)}")
-        )
-
-    # Key options.
     ring_name = options.get("key_ring_name", default_key_ring_name(cluster_id))
-    problem = kms_name_problem("gcp.key_ring_name", ring_name)
-    if problem:
-        problems.append(problem)
     key_base = options.get("crypto_key_name", DEFAULT_CRYPTO_KEY_NAME)
-    key_base_problem = kms_name_problem("gcp.crypto_key_name", key_base)
-    if key_base_problem:
-        problems.append(key_base_problem)
     protection_level = options.get("protection_level", DEFAULT_PROTECTION_LEVEL)
-    if protection_level not in PROTECTION_LEVELS:
-        problems.append(
-            Problem("gcp.protection_level", f"expected one of {', '.join(PROTECTION_LEVELS)}, got {shown(protection_level)}")
-        )
     rotation_period = options.get("rotation_period")
-    if rotation_period is not None:
-        problem = rotation_period_problem("gcp.rotation_period", rotation_period)
-        if problem:
-            problems.append(problem)
-    flags: dict[str, bool] = {}
-    for flag, default in (
-        ("grant_byo_keys", True),
-        ("retain_on_delete", True),
-        ("protect", False),
-        ("cut_key_access", False),
-    ):
-        value = options.get(flag, default)
-        if not isinstance(value, bool):
-            problems.append(Problem(f"gcp.{flag}", f"expected true or false, got {shown(value)}"))
-            value = default
-        flags[flag] = value
+    problems.extend(problems_found(
+        service_account_id_problem("gcp.service_account_id", sa_id),
+        display_name_problem("gcp.display_name", display_name),
+        kms_name_problem("gcp.key_ring_name", ring_name),
+        kms_name_problem("gcp.crypto_key_name", key_base),
+        choice_problem("gcp.protection_level", protection_level, PROTECTION_LEVELS),
+        None if rotation_period is None else rotation_period_problem("gcp.rotation_period", rotation_period),
+    ))
+    defaults = {"grant_byo_keys": True, "retain_on_delete": True, "protect": False, "cut_key_access": False}
+    flags = flag_values("gcp", options, defaults, problems)
 
     # Key material from Vault: the Vault plan checks its own options, generations and byo_keys.
     uses_vault = args.get("vault") is not None
@@ -341,16 +308,13 @@ def plan_gcp_keys(
 
     assert isinstance(project, str) and isinstance(sa_id, str) and isinstance(display_name, str)
     assert isinstance(ring_name, str) and isinstance(key_base, str)
-    rings: dict[str, GcpKeyRingPlan] = {}
+    rings: dict[str, str] = {}
     keys: list[GcpCryptoKeyPlan] = []
     for region in sorted(regions):
         if region in byo:
             continue
         location = locations.get(region, region)
-        ring = rings.get(location)
-        if ring is None:
-            ring = GcpKeyRingPlan(location, ring_name, key_ring_path(project, location, ring_name))
-            rings[location] = ring
+        rings[location] = key_ring_path(project, location, ring_name)
         current = per_region.get(region, generation)
         for gen in range(1, current + 1):
             name = crypto_key_name(key_base, region, location, gen)
@@ -368,7 +332,6 @@ def plan_gcp_keys(
                     region=region,
                     generation=gen,
                     location=location,
-                    key_ring=ring,
                     name=name,
                     uri=crypto_key_uri(project, location, ring_name, name),
                     current=gen == current,
@@ -381,14 +344,13 @@ def plan_gcp_keys(
         sa_id,
         display_name,
         crl_principal,
-        key_rings=[rings[loc] for loc in sorted(rings)],
+        key_ring_name=ring_name,
+        key_rings=dict(sorted(rings.items())),
         crypto_keys=keys,
-        byo_keys=[GcpByoKeyPlan(r, byo[r], flags["grant_byo_keys"]) for r in sorted(byo)],
+        byo_keys=dict(sorted(byo.items())),
         protection_level=str(protection_level),
         rotation_period=rotation_period,
-        retain_on_delete=flags["retain_on_delete"],
-        protect=flags["protect"],
-        cut_key_access=flags["cut_key_access"],
+        **flags,
     )
 
 

@@ -120,14 +120,14 @@ def declare_plan(
     member = _same_as(account.id, f"serviceAccount:{plan.service_account_email}")
 
     rings = {
-        ring.location: gcp.kms.KeyRing(
-            f"{name}-key-ring-{ring.location}",
+        location: gcp.kms.KeyRing(
+            f"{name}-key-ring-{location}",
             project=plan.project,
-            location=ring.location,
-            name=ring.name,
+            location=location,
+            name=plan.key_ring_name,
             opts=kept,
         )
-        for ring in plan.key_rings
+        for location in plan.key_rings
     }
 
     grants: list[pulumi.Resource] = []
@@ -136,7 +136,7 @@ def declare_plan(
         suffix = key.region if key.generation == 1 else f"{key.region}-g{key.generation}"
         crypto_key = gcp.kms.CryptoKey(
             f"{name}-crypto-key-{suffix}",
-            key_ring=_same_as(rings[key.location].id, key.key_ring.path),
+            key_ring=_same_as(rings[key.location].id, plan.key_rings[key.location]),
             name=key.name,
             purpose=KEY_PURPOSE,
             version_template=gcp.kms.CryptoKeyVersionTemplateArgs(
@@ -161,13 +161,11 @@ def declare_plan(
                 opts=granted,
             )
         )
-    for byo in plan.byo_keys:
-        if not byo.grant:
-            continue
+    for region, uri in (plan.byo_keys if plan.grant_byo_keys else {}).items():
         grants.append(
             gcp.kms.CryptoKeyIAMMember(
-                f"{name}-byo-key-{byo.region}-encrypter-decrypter",
-                crypto_key_id=byo.uri,
+                f"{name}-byo-key-{region}-encrypter-decrypter",
+                crypto_key_id=uri,
                 role=ENCRYPTER_DECRYPTER_ROLE,
                 member=member,
                 opts=granted,
@@ -193,9 +191,9 @@ def declare_plan(
         "gcp_project": plan.project,
         "service_account_email": email,
         "crl_principal": plan.crl_principal,
-        "key_rings": {ring.location: ring.path for ring in plan.key_rings},
+        "key_rings": dict(plan.key_rings),
         "crypto_keys": crypto_key_ids,
-        "byo_keys": {byo.region: byo.uri for byo in plan.byo_keys},
+        "byo_keys": dict(plan.byo_keys),
         **extra_outputs,
     }
     return DeclaredKeys(

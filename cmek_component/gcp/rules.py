@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 
+from cmek_component.manifest.option_checks import pattern_problem
 from cmek_component.manifest.specs import (
     Problem,
     region_problem,
@@ -94,34 +95,35 @@ def gcp_region_problem(field_name: str, region: object) -> Problem | None:
 
 def project_problem(field_name: str, value: object) -> Problem | None:
     """Checks a GCP project id (``my-project`` or domain-scoped ``example.com:my-project``)."""
-    if isinstance(value, str) and PROJECT_ID_RE.fullmatch(value):
-        return None
-    return Problem(field_name, f"{PROJECT_ID_RULE}, got {shown(value)}")
+    return pattern_problem(field_name, value, PROJECT_ID_RE, PROJECT_ID_RULE)
 
 
 def service_account_id_problem(field_name: str, value: object) -> Problem | None:
     """Checks a service account id: 6-30 of ``a-z0-9-``, starting with a letter, not ending with ``-``."""
-    if not isinstance(value, str) or not SERVICE_ACCOUNT_ID_RE.fullmatch(value):
-        return Problem(field_name, f"{SERVICE_ACCOUNT_ID_RULE}, got {shown(value)}")
-    if value.endswith("-"):
+    problem = pattern_problem(field_name, value, SERVICE_ACCOUNT_ID_RE, SERVICE_ACCOUNT_ID_RULE)
+    if problem is None and isinstance(value, str) and value.endswith("-"):
         return Problem(field_name, f"expected a letter or digit at the end (not a hyphen), got {shown(value)}")
-    return None
+    return problem
+
+
+def display_name_problem(field_name: str, value: object) -> Problem | None:
+    """Checks a service account display name: 1-100 characters."""
+    if isinstance(value, str) and 1 <= len(value) <= DISPLAY_NAME_MAX:
+        return None
+    return Problem(field_name, f"expected 1-{DISPLAY_NAME_MAX} characters, got {shown(value)}")
 
 
 def kms_name_problem(field_name: str, value: object) -> Problem | None:
     """Checks a key ring or crypto key name: 1-63 of ``A-Za-z0-9_-``."""
-    if isinstance(value, str) and KMS_NAME_RE.fullmatch(value):
-        return None
-    return Problem(field_name, f"{KMS_NAME_RULE}, got {shown(value)}")
+    return pattern_problem(field_name, value, KMS_NAME_RE, KMS_NAME_RULE)
 
 
 def location_problem(field_name: str, value: object) -> Problem | None:
     """Checks a Cloud KMS location; an AWS-style region gets a suggestion (``us-east-1`` -> ``us-east1``)."""
-    if isinstance(value, str) and LOCATION_RE.fullmatch(value):
-        return None
-    message = f"{LOCATION_RULE}, got {shown(value)}"
-    message += suggestion(suggest_gcp_region(value) if isinstance(value, str) else None)
-    return Problem(field_name, message)
+    problem = pattern_problem(field_name, value, LOCATION_RE, LOCATION_RULE)
+    if problem is None or not isinstance(value, str):
+        return problem
+    return Problem(field_name, f"{problem.message}{suggestion(suggest_gcp_region(value))}")
 
 
 def rotation_period_problem(field_name: str, value: object) -> Problem | None:

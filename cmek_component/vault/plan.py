@@ -19,14 +19,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cmek_component.manifest.specs import (
-    Problem,
-    SpecError,
-    SpecProblems,
-    is_whole_number,
-    key_generations,
-    shown,
+from cmek_component.manifest.option_checks import (
+    choice_problem,
+    flag_values,
+    pattern_problem,
+    problems_found,
+    spec_error_problem,
+    whole_number_problem,
 )
+from cmek_component.manifest.specs import Problem, SpecError, SpecProblems, key_generations, shown
 from cmek_component.vault.rules import (
     CREDENTIAL_SOURCES,
     DEFAULT_KEY_NAME,
@@ -125,35 +126,23 @@ def plan_vault_keys(cloud: str, regions: list[str], args: Mapping[str, Any]) -> 
         )
 
     mount_path = options.get("mount_path", DEFAULT_MOUNT_PATH)
-    if not isinstance(mount_path, str) or not MOUNT_PATH_RE.fullmatch(mount_path):
-        problems.append(Problem("vault.mount_path", f"{MOUNT_PATH_RULE}, got {shown(mount_path)}"))
     namespace = options.get("namespace")
-    if namespace is not None and (not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace)):
-        problems.append(Problem("vault.namespace", f"{NAMESPACE_RULE}, got {shown(namespace)}"))
     kms_base = options.get("kms_name", DEFAULT_KMS_NAME[cloud])
-    problem = name_problem("vault.kms_name", kms_base)
-    if problem:
-        problems.append(problem)
     key_base = options.get("key_name", DEFAULT_KEY_NAME)
-    problem = name_problem("vault.key_name", key_base)
-    if problem:
-        problems.append(problem)
     protection = options.get("protection", DEFAULT_PROTECTION)
-    if protection not in PROTECTIONS:
-        problems.append(Problem("vault.protection", f"expected one of {', '.join(PROTECTIONS)}, got {shown(protection)}"))
     credentials = options.get("credentials", "config")
-    if credentials not in CREDENTIAL_SOURCES:
-        problems.append(Problem("vault.credentials", f"expected one of {', '.join(CREDENTIAL_SOURCES)}, got {shown(credentials)}"))
     credentials_version = options.get("credentials_version", 1)
-    if not is_whole_number(credentials_version) or credentials_version < 1:
-        problems.append(Problem("vault.credentials_version", f"expected an integer of at least 1, got {shown(credentials_version)}"))
-    flags: dict[str, bool] = {}
-    for flag, default in (("manage_mount", True), ("deletion_allowed", False), ("retain_on_delete", True), ("protect", False)):
-        value = options.get(flag, default)
-        if not isinstance(value, bool):
-            problems.append(Problem(f"vault.{flag}", f"expected true or false, got {shown(value)}"))
-            value = default
-        flags[flag] = value
+    problems.extend(problems_found(
+        pattern_problem("vault.mount_path", mount_path, MOUNT_PATH_RE, MOUNT_PATH_RULE),
+        None if namespace is None else pattern_problem("vault.namespace", namespace, NAMESPACE_RE, NAMESPACE_RULE),
+        name_problem("vault.kms_name", kms_base),
+        name_problem("vault.key_name", key_base),
+        choice_problem("vault.protection", protection, PROTECTIONS),
+        choice_problem("vault.credentials", credentials, CREDENTIAL_SOURCES),
+        whole_number_problem("vault.credentials_version", credentials_version, "expected an integer of at least 1", 1),
+    ))
+    defaults = {"manage_mount": True, "deletion_allowed": False, "retain_on_delete": True, "protect": False}
+    flags = flag_values("vault", options, defaults, problems)
 
     # Key collection of every region.
     default_collection = options.get("key_collection")
@@ -262,7 +251,7 @@ def vault_key_problems(cloud: str, regions: Sequence[str], args: Mapping[str, An
     except SpecProblems as error:
         problems.extend(error.problems)
     except SpecError as error:
-        problems.append(Problem(error.field, f"{error.rule}, got {shown(error.value)}"))
+        problems.append(spec_error_problem(error))
     section = cloud.lower()
     options = args.get(section) or {}
     for option in ignored:
