@@ -30,21 +30,19 @@ from cmek_component.component.args import (
     GcpKeyOptions,
 )
 from cmek_component.component.cloud_keys import ClusterFacts, DeclaredKeys
-from cmek_component.manifest.specs import (
-    KeySpec,
-    Problem,
-    RegionSpec,
-    SpecProblems,
+from cmek_component.manifest.generations import generation_problem, is_whole_number
+from cmek_component.manifest.identifiers import (
     cluster_id_problem,
-    cmek_config_document,
-    generation_problem,
-    is_whole_number,
     key_type_for_cloud,
-    parse_region_specs,
-    plain,
     region_problem,
+)
+from cmek_component.manifest.problems import Problem, SpecProblems, plain, shown
+from cmek_component.manifest.region_specs import (
+    KeySpec,
+    RegionSpec,
+    cmek_config_document,
+    parse_region_specs,
     render_cmek_config,
-    shown,
 )
 
 if TYPE_CHECKING:

@@ -35,14 +35,13 @@ from cmek_component.gcp.rules import (
     service_account_email,
     service_account_id_problem,
 )
-from cmek_component.manifest.specs import (
-    GCP_KEY_URI_FORM,
-    GCP_KEY_URI_RE,
+from cmek_component.manifest.generations import key_generations
+from cmek_component.manifest.identifiers import GCP_KEY_URI_FORM, GCP_KEY_URI_RE, crl_kms_principal
+from cmek_component.manifest.problems import (
     Problem,
     SpecError,
     SpecProblems,
-    crl_kms_principal,
-    key_generations,
+    region_mapping,
     shown,
     shown_names,
 )
@@ -299,13 +298,8 @@ def plan_gcp_keys(
                 byo[region] = uri
 
     # Locations.
-    locations_raw = options.get("key_locations") or {}
+    locations_raw = region_mapping(options.get("key_locations"), "gcp.key_locations", "Cloud KMS location", problems)
     locations: dict[str, str] = {}
-    if not isinstance(locations_raw, Mapping):
-        problems.append(
-            Problem("gcp.key_locations", f"expected a mapping of cluster region -> Cloud KMS location, got {shown(locations_raw)}")
-        )
-        locations_raw = {}
     problems.extend(_region_keys_problems("gcp.key_locations", locations_raw, regions))
     for region, location in locations_raw.items():
         where = _fmt("gcp.key_locations", str(region))

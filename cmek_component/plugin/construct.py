@@ -18,7 +18,7 @@ from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
 from cmek_component.activation.inputs import OUTPUT_NAMES, with_defaults
 from cmek_component.component.args import ClusterCmekArgs
 from cmek_component.component.cluster_cmek import ActivationResource, ClusterCmek, ClusterFactsError
-from cmek_component.manifest.specs import SpecError, SpecProblems
+from cmek_component.manifest.problems import SpecError, SpecProblems
 
 from .names import camel, schema_path, to_library, to_schema
 from .schema import ACTIVATION_TOKEN, API_KEY_SETTING, COMPONENT_TOKEN, GROUPS
