@@ -27,7 +27,8 @@ from cmek_component.activation.inputs import (
     MAX_WAIT_TIMEOUT_SECONDS,
 )
 from cmek_component.component import args as args_module
-from cmek_component.manifest.specs import MAX_KEY_GENERATION, SHOWN_MAX_CHARS
+from cmek_component.manifest.generations import MAX_KEY_GENERATION
+from cmek_component.manifest.problems import SHOWN_MAX_CHARS
 from cmek_component.stack import config, keys, schema, value_rules
 from cmek_component.stack.revoke_guard import ROTATION_KEYS
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cmek_component.cloud_api.client import CloudApiClient
-from cmek_component.manifest.specs import RegionSpec
+from cmek_component.manifest.region_specs import RegionSpec
 from cmek_component.simulator import seeds
 from tests.support.activation_stack import SECRET_API_KEY, ActivationStack, activation_props
 from tests.support.grpc_fixtures import ProviderRpcError

@@ -26,7 +26,8 @@ from cmek_component.activation.plan import (
 )
 from cmek_component.activation.progress import cmek_progress
 from cmek_component.cloud_api.models import Cluster, CmekInfo
-from cmek_component.manifest.specs import KeySpec, RegionSpec, SpecProblems
+from cmek_component.manifest.problems import SpecProblems
+from cmek_component.manifest.region_specs import KeySpec, RegionSpec
 from tests.support.digits import arabic_indic, full_width
 
 CID = "8f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"

@@ -15,7 +15,7 @@ from cmek_component.activation.inputs import ActivationError
 from cmek_component.activation.waiting import POLL_SCHEDULE, poll_times
 from cmek_component.cloud_api.client import CloudApiClient
 from cmek_component.cloud_api.models import CmekInfo
-from cmek_component.manifest.specs import RegionSpec
+from cmek_component.manifest.region_specs import RegionSpec
 from cmek_component.simulator import (
     DEVELOPER_API_KEY,
     SEED_API_KEY,

@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 
 from cmek_component.aws import policies
-from cmek_component.manifest.specs import AWS_KEY_ARN_RE, AWS_ROLE_ARN_RE
+from cmek_component.manifest.identifiers import AWS_KEY_ARN_RE, AWS_ROLE_ARN_RE
 
 CRDB_ACCOUNT = "123456789012"
 ORG_ID = "2a6b7c1e-94a3-4b8f-9e0d-4f1b6e7a8c9d"

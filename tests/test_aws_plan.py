@@ -9,7 +9,7 @@ import pytest
 
 from cmek_component.aws.plan import plan_aws_keys
 from cmek_component.component.cloud_keys import ClusterFacts
-from cmek_component.manifest.specs import SpecProblems
+from cmek_component.manifest.problems import SpecProblems
 
 CLUSTER_ID = "b23eaee4-e12c-4288-95db-3e81ee22d2ea"
 FACTS = ClusterFacts(CLUSTER_ID, "AWS", ["us-east-1", "us-west-2", "eu-west-1"], "123456789012", "org-1")

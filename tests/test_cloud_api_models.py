@@ -16,7 +16,7 @@ from cmek_component.cloud_api.models import (
     Organization,
     RegionInfo,
 )
-from cmek_component.manifest.specs import KeySpec
+from cmek_component.manifest.region_specs import KeySpec
 
 AWS_KEY_1 = "arn:aws:kms:us-east-1:111122223333:key/0b6f1c2e-1a2b-4c3d-8e9f-0123456789ab"
 AWS_KEY_2 = "arn:aws:kms:us-east-1:111122223333:key/1c7a2d3f-2b3c-4d5e-9f0a-123456789abc"

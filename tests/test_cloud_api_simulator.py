@@ -25,7 +25,7 @@ from cmek_component.cloud_api.errors import (
     UnavailableError,
 )
 from cmek_component.cloud_api.models import CmekInfo
-from cmek_component.manifest.specs import RegionSpec
+from cmek_component.manifest.region_specs import RegionSpec
 from cmek_component.simulator import (
     DEVELOPER_API_KEY,
     SEED_API_KEY,

@@ -45,7 +45,8 @@ from cmek_component.cloud_api.errors import (
     UnavailableError,
 )
 from cmek_component.cloud_api.models import CmekInfo
-from cmek_component.manifest.specs import KeySpec, RegionSpec, SpecError
+from cmek_component.manifest.problems import SpecError
+from cmek_component.manifest.region_specs import KeySpec, RegionSpec
 from tests.support.fake_time import FakeTime
 
 API_KEY = "CCDB1_testkey-5f3b2a9c-1d7e4f60-a8b9c0d1e2f3a4b5"

@@ -25,7 +25,7 @@ import pytest
 from cmek_component import ClusterCmek
 from cmek_component.aws import policies
 from cmek_component.cloud_api.client import CloudApiClient
-from cmek_component.manifest.specs import SpecProblems
+from cmek_component.manifest.problems import SpecProblems
 from cmek_component.simulator import SEED_API_KEY, SimulatorServer, seeds
 from tests.support.digits import full_width
 from tests.support.pulumi_fixtures import RecordedResource, Recorder, RecordingMonitor

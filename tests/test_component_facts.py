@@ -18,7 +18,7 @@ from cmek_component.component.cluster_facts import (
     default_client_factory,
     resolve_cluster_facts,
 )
-from cmek_component.manifest.specs import SpecProblems
+from cmek_component.manifest.problems import SpecProblems
 from cmek_component.simulator import SEED_API_KEY, SimulatorServer, seeds
 
 AWS_FACTS = {

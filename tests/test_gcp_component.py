@@ -20,7 +20,7 @@ import pulumi.runtime
 import pytest
 
 from cmek_component import ClusterCmek
-from cmek_component.manifest.specs import SpecProblems
+from cmek_component.manifest.problems import SpecProblems
 from tests.support.pulumi_fixtures import RecordedResource, Recorder, RecordingMonitor
 
 CLUSTER_ID = "b23eaee4-e12c-4288-95db-3e81ee22d2ea"

@@ -21,7 +21,7 @@ from pulumi.output import Unknown
 
 from cmek_component.component.cloud_keys import ClusterFacts, DeclaredKeys
 from cmek_component.gcp.resources import declare_gcp
-from cmek_component.manifest.specs import SpecProblems
+from cmek_component.manifest.problems import SpecProblems
 from tests.support.pulumi_fixtures import RecordedResource, Recorder, RecordingMonitor
 
 CLUSTER_ID = "8a7b6c5d-1234-4321-abcd-0123456789ab"

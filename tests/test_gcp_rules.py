@@ -8,7 +8,8 @@ import pytest
 
 from cmek_component.gcp.plan import GcpPlan, plan_gcp_keys
 from cmek_component.gcp.rules import crypto_key_name, service_account_email
-from cmek_component.manifest.specs import SpecProblems, region_specs_problems
+from cmek_component.manifest.problems import SpecProblems
+from cmek_component.manifest.region_specs import region_specs_problems
 from tests.support.digits import full_width
 
 CLUSTER_ID = "8a7b6c5d-1234-4321-abcd-0123456789ab"

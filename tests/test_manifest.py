@@ -6,18 +6,19 @@ import json
 
 import pytest
 
-from cmek_component.manifest.specs import (
-    KeySpec,
-    RegionSpec,
-    SpecError,
-    SpecProblems,
+from cmek_component.manifest.identifiers import (
     crl_kms_principal,
     key_type_for_cloud,
-    parse_region_specs,
     region_problem,
+    suggest_region,
+)
+from cmek_component.manifest.problems import SpecError, SpecProblems
+from cmek_component.manifest.region_specs import (
+    KeySpec,
+    RegionSpec,
+    parse_region_specs,
     region_specs_problems,
     render_cmek_config,
-    suggest_region,
 )
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -156,7 +157,7 @@ def test_key_type_for_cloud() -> None:
 
 
 def test_key_generations_read_base_and_per_region_overrides() -> None:
-    from cmek_component.manifest.specs import key_generations
+    from cmek_component.manifest.generations import key_generations
 
     read = key_generations({"key_generation": 2, "region_key_generations": {"us-east-1": 3}}, ["us-east-1", "us-west-2"])
     assert (read.base, read.overrides, read.problems) == (2, {"us-east-1": 3}, [])

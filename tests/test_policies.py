@@ -21,7 +21,7 @@ import pytest
 from parliament import analyze_policy_string, expand_action
 
 from cmek_component.aws import policies
-from cmek_component.manifest.specs import SpecError
+from cmek_component.manifest.problems import SpecError
 
 ROLE = "arn:aws:iam::111122223333:role/crdb-cmek"
 ADMIN = "arn:aws:iam::111122223333:root"

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from cmek_component.manifest.specs import crl_kms_principal
+from cmek_component.manifest.identifiers import crl_kms_principal
 from cmek_component.simulator import SimulatorSettings, seeds
 from tests.support.simulator_fixtures import SPEC_PATH, SimApi
 

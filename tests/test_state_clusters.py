@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cmek_component.manifest.specs import masked_values
+from cmek_component.manifest.problems import masked_values
 from cmek_component.stack.state_clusters import (
     StateClusters,
     already_enabled_problem,

@@ -24,7 +24,7 @@ from cmek_component.aws import policies
 from cmek_component.aws import vault_access as aws_vault_access
 from cmek_component.component.cloud_keys import ClusterFacts
 from cmek_component.gcp import vault_access as gcp_vault_access
-from cmek_component.manifest.specs import SpecError, SpecProblems
+from cmek_component.manifest.problems import SpecError, SpecProblems
 from cmek_component.vault.resources import VaultKeys, declare_vault_keys
 from tests.support.pulumi_fixtures import RecordedResource, Recorder, RecordingMonitor
 

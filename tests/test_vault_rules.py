@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cmek_component.manifest.specs import SpecError, SpecProblems
+from cmek_component.manifest.problems import SpecError, SpecProblems
 from cmek_component.vault.plan import plan_vault_keys
 from cmek_component.vault.rules import (
     aws_alias_name,

@@ -12,15 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cmek_component.manifest.specs import (
-    KeySpec,
-    Problem,
-    RegionSpec,
-    SpecProblems,
-    cluster_id_problem,
-    region_specs_problems,
-    shown,
-)
+from cmek_component.manifest.identifiers import cluster_id_problem
+from cmek_component.manifest.problems import Problem, SpecProblems, shown
+from cmek_component.manifest.region_specs import KeySpec, RegionSpec, region_specs_problems
 
 DEFAULT_WAIT_TIMEOUT_SECONDS = 7200
 DEFAULT_IAM_PROPAGATION_TIMEOUT_SECONDS = 600

@@ -34,7 +34,7 @@ from cmek_component.activation.inputs import (
     with_defaults,
 )
 from cmek_component.activation.plan import live_outputs, live_region_specs
-from cmek_component.manifest.specs import SpecProblems
+from cmek_component.manifest.problems import SpecProblems
 
 if TYPE_CHECKING:
     from cmek_component.activation.inputs import InputDiff

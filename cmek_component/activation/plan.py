@@ -27,7 +27,8 @@ from cmek_component.activation.inputs import (
     changed_besides_revoke,
 )
 from cmek_component.cloud_api.models import Cluster, CmekInfo
-from cmek_component.manifest.specs import KEY_TYPE_FOR_CLOUD, KeySpec, RegionSpec
+from cmek_component.manifest.identifiers import KEY_TYPE_FOR_CLOUD
+from cmek_component.manifest.region_specs import KeySpec, RegionSpec
 
 _REVOKED_STATES = ("REVOKED", "REVOKING", "REVOKE_FAILED")
 _REVOKE_UNDER_WAY = ("REVOKED", "REVOKING")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cmek_component.activation.plan import enabled_specs
 from cmek_component.cloud_api.models import CmekInfo, KeyInfo, RegionInfo
-from cmek_component.manifest.specs import KeySpec
+from cmek_component.manifest.region_specs import KeySpec
 
 __all__ = ["CmekProgress", "cmek_progress"]
 

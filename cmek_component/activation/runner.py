@@ -57,7 +57,7 @@ from cmek_component.cloud_api.errors import (
     UnavailableError,
 )
 from cmek_component.cloud_api.models import Cluster, CmekInfo
-from cmek_component.manifest.specs import KeySpec, RegionSpec
+from cmek_component.manifest.region_specs import KeySpec, RegionSpec
 
 T = TypeVar("T")
 

@@ -22,22 +22,15 @@ from typing import Any, Literal
 from cmek_component.aws import policies
 from cmek_component.component.args import AwsKeyOptions, ClusterCmekArgs
 from cmek_component.component.cloud_keys import ClusterFacts
+from cmek_component.manifest.generations import key_generations
+from cmek_component.manifest.identifiers import AWS_KEY_ARN_FORM, AWS_KEY_ARN_RE
 from cmek_component.manifest.option_checks import (
     choice_problem,
     flag_values,
     spec_error_problem,
     whole_number_problem,
 )
-from cmek_component.manifest.specs import (
-    AWS_KEY_ARN_FORM,
-    AWS_KEY_ARN_RE,
-    Problem,
-    SpecError,
-    SpecProblems,
-    key_generations,
-    shown,
-    shown_names,
-)
+from cmek_component.manifest.problems import Problem, SpecError, SpecProblems, shown, shown_names
 
 KEY_MODES: tuple[str, ...] = ("multi-region", "per-region", "single")
 DEFAULT_KEY_MODE = "multi-region"

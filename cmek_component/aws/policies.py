@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from cmek_component.manifest.specs import SpecError
+from cmek_component.manifest.problems import SpecError
 
 POLICY_VERSION = "2012-10-17"
 KEY_POLICY_ID = "crdb-cmek-kms"

@@ -37,7 +37,8 @@ from cmek_component.aws import policies
 from cmek_component.aws.plan import AwsPlan, plan_aws_keys
 from cmek_component.component.args import ClusterCmekArgs
 from cmek_component.component.cloud_keys import ClusterFacts, DeclaredKeys
-from cmek_component.manifest.specs import AWS_KEY_ARN_RE, AWS_KMS, SpecError
+from cmek_component.manifest.identifiers import AWS_KEY_ARN_RE, AWS_KMS
+from cmek_component.manifest.problems import SpecError
 
 KEY_USAGE = "ENCRYPT_DECRYPT"
 KEY_SPEC = "SYMMETRIC_DEFAULT"

@@ -58,7 +58,8 @@ from cmek_component.cloud_api.retry import (
     backoff_delay,
 )
 from cmek_component.cloud_api.transport import WatchedAdapter, end_current_attempt
-from cmek_component.manifest.specs import RegionSpec, SpecError, region_specs_to_api
+from cmek_component.manifest.problems import SpecError
+from cmek_component.manifest.region_specs import RegionSpec, region_specs_to_api
 
 __all__ = ["API_URL_ENV", "API_VERSION", "DEFAULT_API_URL", "CloudApiClient"]
 

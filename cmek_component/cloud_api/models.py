@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Self
 
-from cmek_component.manifest.specs import KeySpec
+from cmek_component.manifest.region_specs import KeySpec
 
 __all__ = [
     "CMEK_DISABLED",

@@ -16,7 +16,7 @@ import pulumi
 
 from cmek_component.component.args import ClusterCmekArgs
 from cmek_component.component.cloud_keys import ClusterFacts, DeclaredKeys
-from cmek_component.manifest.specs import (
+from cmek_component.manifest.region_specs import (
     KeySpec,
     RegionSpec,
     cmek_config_document,

@@ -35,13 +35,9 @@ from cmek_component.component.cluster_facts import (
     resolve_cluster_facts,
 )
 from cmek_component.component.preflight import sdk_problems, vault_config_problems
-from cmek_component.manifest.specs import (
-    RegionSpec,
-    SpecProblems,
-    key_type_for_cloud,
-    plain,
-    render_cmek_config,
-)
+from cmek_component.manifest.identifiers import key_type_for_cloud
+from cmek_component.manifest.problems import SpecProblems, plain
+from cmek_component.manifest.region_specs import RegionSpec, render_cmek_config
 
 __all__ = ["TYPE_TOKEN", "ClusterCmek"]
 

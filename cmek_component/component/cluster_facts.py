@@ -21,7 +21,7 @@ from cmek_component.component.preflight import (
     region_problems,
     unknown_argument_problems,
 )
-from cmek_component.manifest.specs import Problem, SpecProblems, plain, shown
+from cmek_component.manifest.problems import Problem, SpecProblems, plain, shown
 
 if TYPE_CHECKING:
     from cmek_component.cloud_api.models import Cluster, Organization

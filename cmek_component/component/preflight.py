@@ -17,14 +17,9 @@ from typing import Any
 
 from cmek_component.activation.inputs import TIMEOUT_LIMITS, timeout_problem
 from cmek_component.component.args import ActivationOptions, ClusterCmekArgs
-from cmek_component.manifest.specs import (
-    Problem,
-    cluster_id_problem,
-    generation_problem,
-    is_whole_number,
-    region_problem,
-    shown,
-)
+from cmek_component.manifest.generations import generation_problem, is_whole_number
+from cmek_component.manifest.identifiers import cluster_id_problem, region_problem
+from cmek_component.manifest.problems import Problem, shown
 
 CLOUDS = ("AWS", "GCP")
 MIN_REGION_NODES = 3

@@ -35,20 +35,19 @@ from cmek_component.gcp.rules import (
     service_account_email,
     service_account_id_problem,
 )
+from cmek_component.manifest.generations import key_generations
+from cmek_component.manifest.identifiers import GCP_KEY_URI_FORM, GCP_KEY_URI_RE, crl_kms_principal
 from cmek_component.manifest.option_checks import (
     choice_problem,
     flag_values,
     problems_found,
     spec_error_problem,
 )
-from cmek_component.manifest.specs import (
-    GCP_KEY_URI_FORM,
-    GCP_KEY_URI_RE,
+from cmek_component.manifest.problems import (
     Problem,
     SpecError,
     SpecProblems,
-    crl_kms_principal,
-    key_generations,
+    region_mapping,
     shown,
     shown_names,
 )
@@ -250,29 +249,21 @@ def plan_gcp_keys(
         )
 
     # Bring your own keys.
-    byo_raw = options.get("byo_keys") or {}
+    byo_raw = region_mapping(options.get("byo_keys"), "gcp.byo_keys", "crypto key name", problems)
     byo: dict[str, str] = {}
-    if not isinstance(byo_raw, Mapping):
-        problems.append(Problem("gcp.byo_keys", f"expected a mapping of cluster region -> crypto key name, got {shown(byo_raw)}"))
-    else:
-        problems.extend(_region_keys_problems("gcp.byo_keys", byo_raw, regions))
-        for region, uri in byo_raw.items():
-            if not isinstance(uri, str) or not GCP_KEY_URI_RE.fullmatch(uri):
-                rule = f"expected {GCP_KEY_URI_FORM}"
-                if isinstance(uri, str) and "/cryptoKeyVersions/" in uri:
-                    rule += "; drop the /cryptoKeyVersions/<n> suffix"
-                problems.append(Problem(_fmt("gcp.byo_keys", str(region)), f"{rule}, got {shown(uri)}"))
-            elif region in regions:
-                byo[region] = uri
+    problems.extend(_region_keys_problems("gcp.byo_keys", byo_raw, regions))
+    for region, uri in byo_raw.items():
+        if not isinstance(uri, str) or not GCP_KEY_URI_RE.fullmatch(uri):
+            rule = f"expected {GCP_KEY_URI_FORM}"
+            if isinstance(uri, str) and "/cryptoKeyVersions/" in uri:
+                rule += "; drop the /cryptoKeyVersions/<n> suffix"
+            problems.append(Problem(_fmt("gcp.byo_keys", str(region)), f"{rule}, got {shown(uri)}"))
+        elif region in regions:
+            byo[region] = uri
 
     # Locations.
-    locations_raw = options.get("key_locations") or {}
+    locations_raw = region_mapping(options.get("key_locations"), "gcp.key_locations", "Cloud KMS location", problems)
     locations: dict[str, str] = {}
-    if not isinstance(locations_raw, Mapping):
-        problems.append(
-            Problem("gcp.key_locations", f"expected a mapping of cluster region -> Cloud KMS location, got {shown(locations_raw)}")
-        )
-        locations_raw = {}
     problems.extend(_region_keys_problems("gcp.key_locations", locations_raw, regions))
     for region, location in locations_raw.items():
         where = _fmt("gcp.key_locations", str(region))

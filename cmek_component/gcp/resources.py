@@ -54,7 +54,8 @@ from cmek_component.gcp.rules import (
     KEY_PURPOSE,
     TOKEN_CREATOR_ROLE,
 )
-from cmek_component.manifest.specs import GCP_CLOUD_KMS, SpecError
+from cmek_component.manifest.identifiers import GCP_CLOUD_KMS
+from cmek_component.manifest.problems import SpecError
 
 
 def _same_as(resource_id: pulumi.Output[str], value: str) -> pulumi.Output[str]:

@@ -27,14 +27,9 @@ from __future__ import annotations
 
 import re
 
+from cmek_component.manifest.identifiers import region_problem, suggest_region
 from cmek_component.manifest.option_checks import pattern_problem
-from cmek_component.manifest.specs import (
-    Problem,
-    region_problem,
-    shown,
-    suggest_region,
-    suggestion,
-)
+from cmek_component.manifest.problems import Problem, shown, suggestion
 
 TOKEN_CREATOR_ROLE = "roles/iam.serviceAccountTokenCreator"
 """Granted on the customer's service account to CockroachDB Cloud's per-cluster account."""

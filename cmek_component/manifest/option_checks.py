@@ -1,6 +1,6 @@
 """Checks of single option values that the AWS, GCP and Vault plans share: pure logic, no Pulumi.
 
-Each check returns ``None`` or a :class:`~cmek_component.manifest.specs.Problem` naming the
+Each check returns ``None`` or a :class:`~cmek_component.manifest.problems.Problem` naming the
 field, the rule and the value, in the words every plan uses::
 
     vault.protection: expected one of hsm, software, got 'HSM'
@@ -15,7 +15,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cmek_component.manifest.specs import Problem, SpecError, is_whole_number, matches, shown
+from cmek_component.manifest.generations import is_whole_number
+from cmek_component.manifest.identifiers import matches
+from cmek_component.manifest.problems import Problem, SpecError, shown
 
 
 def problems_found(*checks: Problem | None) -> list[Problem]:
@@ -24,7 +26,7 @@ def problems_found(*checks: Problem | None) -> list[Problem]:
 
 
 def spec_error_problem(error: SpecError) -> Problem:
-    """The problem a :class:`~cmek_component.manifest.specs.SpecError` reports:
+    """The problem a :class:`~cmek_component.manifest.problems.SpecError` reports:
     ``<field>: <rule>, got <value>``."""
     return Problem(error.field, f"{error.rule}, got {shown(error.value)}")
 

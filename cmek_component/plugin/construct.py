@@ -20,7 +20,7 @@ from cmek_component.component.activation_child import ActivationResource
 from cmek_component.component.args import ClusterCmekArgs
 from cmek_component.component.cluster_cmek import ClusterCmek
 from cmek_component.component.cluster_facts import ClusterFactsError
-from cmek_component.manifest.specs import SpecError, SpecProblems
+from cmek_component.manifest.problems import SpecError, SpecProblems
 
 from .names import camel, schema_path, to_library, to_schema
 from .schema import ACTIVATION_TOKEN, API_KEY_SETTING, COMPONENT_TOKEN, GROUPS

@@ -24,7 +24,7 @@ from pulumi.runtime.proto import provider_pb2_grpc
 from cmek_component.activation.inputs import ActivationError
 from cmek_component.activation.waiting import WaitTimeout
 from cmek_component.cloud_api.errors import CloudApiError
-from cmek_component.manifest.specs import SpecError, SpecProblems
+from cmek_component.manifest.problems import SpecError, SpecProblems
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ActivationError, CloudApiError, WaitTimeout, SpecError, SpecProblems, pulumi.RunError,

@@ -67,7 +67,7 @@ Behaviour (contract notes §6; D documented, C seen in client code, I inferred, 
   ``ineligible_cluster_grpc_code``), a spec for every cluster region exactly once (missing,
   unknown or duplicate region -> 400), key type matching the cloud (AWS_KMS / GCP_CLOUD_KMS;
   NULL_KMS refused), and well-formed keys (AWS key ARN + role ARN; GCP crypto key name without
-  version + service account email; the ``cmek_component.manifest.specs`` validators). 200 with
+  version + service account email; the ``cmek_component.manifest`` validators). 200 with
   ENABLING everywhere, ENABLED after ``enable_seconds``.
 * KMS access (K6): a (uri, auth_principal) pair is refused with 400 ``invalid argument:
   insufficient permissions to access the KMS key '...' as '...'`` until

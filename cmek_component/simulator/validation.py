@@ -10,12 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from cmek_component.manifest.specs import (
-    KEY_TYPE_FOR_CLOUD,
-    key_spec_problems,
-    region_problem,
-    suggest_region,
-)
+from cmek_component.manifest.identifiers import KEY_TYPE_FOR_CLOUD, region_problem, suggest_region
+from cmek_component.manifest.region_specs import key_spec_problems
 
 from .errors import invalid_argument
 from .model import ClusterRecord

@@ -2,7 +2,7 @@
 
 :class:`Checker` walks a decoded value beside its type from the schema
 (:mod:`cmek_component.stack.schema`), applies the value rules of its schema path
-(:mod:`cmek_component.stack.value_rules`) and collects one :class:`~cmek_component.manifest.specs.Problem`
+(:mod:`cmek_component.stack.value_rules`) and collects one :class:`~cmek_component.manifest.problems.Problem`
 per broken rule, naming the full key path, the rule and the value received::
 
     cmek:clusters[0].key_generation: expected an integer >= 1, got 'two'
@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, get_args, get_origin, is_typeddict
 
-from cmek_component.manifest.specs import SECRET, Problem, shown
+from cmek_component.manifest.problems import SECRET, Problem, shown
 from cmek_component.stack.keys import SET_API_KEY, is_api_key_name
 from cmek_component.stack.schema import SchemaField, plural, schema_fields, type_label
 from cmek_component.stack.value_rules import STRING_RULES, int_form, int_range

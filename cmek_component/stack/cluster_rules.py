@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from cmek_component.component.args import ClusterCmekArgs
-from cmek_component.manifest.specs import AWS_ACCOUNT_RE, region_problem, shown, shown_names
+from cmek_component.manifest.identifiers import AWS_ACCOUNT_RE, region_problem
+from cmek_component.manifest.problems import shown, shown_names
 from cmek_component.stack.checker import Checker, entry_path
 from cmek_component.stack.keys import NAME
 from cmek_component.stack.value_rules import GCP_PROJECT_RE, REGION_KEYED

@@ -44,7 +44,7 @@ from typing import Any, cast
 
 from cmek_component.cloud_api.api_url import api_url_problem
 from cmek_component.component.args import AwsKeyOptions, ClusterCmekArgs, GcpKeyOptions
-from cmek_component.manifest.specs import SECRET, Problem, SpecProblems, masked_values, shown
+from cmek_component.manifest.problems import SECRET, Problem, SpecProblems, masked_values, shown
 from cmek_component.stack.checker import INVALID, Checker
 from cmek_component.stack.cluster_rules import check_across_clusters, check_cluster, merge_defaults
 from cmek_component.stack.keys import (

@@ -19,7 +19,7 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 
-from cmek_component.manifest.specs import SECRET
+from cmek_component.manifest.problems import SECRET
 from cmek_component.stack.config import ClusterConfig
 from cmek_component.stack.revoke_guard import RECORD_OUTPUT, record_problem
 

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from cmek_component.component.args import ClusterCmekArgs
-from cmek_component.manifest.specs import Problem, is_whole_number, shown
+from cmek_component.manifest.generations import is_whole_number
+from cmek_component.manifest.problems import Problem, shown
 
 RECORD_OUTPUT = "rotation_config"
 """Name of the per-cluster output that holds :func:`rotation_config`."""

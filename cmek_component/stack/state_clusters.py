@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cmek_component.manifest.specs import SECRET, shown, values_masked
+from cmek_component.manifest.problems import SECRET, shown, values_masked
 
 COMPONENT_TYPE = "cockroach:cmek:ClusterCmek"
 """The type token of ``ClusterCmek`` (``cmek_component.component.cluster_cmek.TYPE_TOKEN``)."""
@@ -100,7 +100,7 @@ def plan_renames(clusters: Iterable[tuple[str, str, str]], state: StateClusters,
                  other_names: Collection[str] = ()) -> RenamePlan:
     """``clusters``: (configuration key, resource name, cluster id) of every configured cluster.
     ``other_names``: names of further configured clusters not in ``clusters``. Values in
-    messages go through :func:`~cmek_component.manifest.specs.shown` (masked inside ``masked_values``).
+    messages go through :func:`~cmek_component.manifest.problems.shown` (masked inside ``masked_values``).
 
     A cluster is renamed when the state holds its cluster id under another name and holds
     nothing under its new name. The rename is refused when the old name is configured for

@@ -17,7 +17,8 @@ from cmek_component.activation.inputs import (
     MAX_IAM_PROPAGATION_TIMEOUT_SECONDS,
     MAX_WAIT_TIMEOUT_SECONDS,
 )
-from cmek_component.manifest.specs import (
+from cmek_component.manifest.generations import MAX_KEY_GENERATION
+from cmek_component.manifest.identifiers import (
     AWS_KEY_ARN_FORM,
     AWS_KEY_ARN_RE,
     AWS_POLICY_ARN_RE,
@@ -26,10 +27,9 @@ from cmek_component.manifest.specs import (
     CLUSTER_ID_RE,
     GCP_KEY_URI_FORM,
     GCP_KEY_URI_RE,
-    MAX_KEY_GENERATION,
     canonical_cluster_id,
-    suggestion,
 )
+from cmek_component.manifest.problems import suggestion
 from cmek_component.stack.keys import NAME, RESERVED_NAMES
 
 REGION_KEYED: tuple[str, ...] = (
@@ -42,7 +42,7 @@ REGION_KEYED: tuple[str, ...] = (
 )
 """Maps whose keys are cluster regions (checked against ``regions`` and the cloud's spelling)."""
 
-# Matched against the whole value (``fullmatch``), ASCII classes only (see manifest/specs.py).
+# Matched against the whole value (``fullmatch``), ASCII classes only (see manifest/identifiers.py).
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 UUID_RE = CLUSTER_ID_RE
 GCP_PROJECT_RE = re.compile(r"[a-z][a-z0-9.:-]{4,61}[a-z0-9]")

@@ -3,7 +3,7 @@
 :func:`plan_vault_keys` checks ``ClusterCmekArgs["vault"]`` against Vault's and the cloud's rules
 (:mod:`cmek_component.vault.rules`) and turns it into a :class:`VaultPlan`: one KMS provider entry
 per key collection, the Vault keys of every generation, and which key serves each cluster region.
-It reports every problem at once (:class:`~cmek_component.manifest.specs.SpecProblems`), each
+It reports every problem at once (:class:`~cmek_component.manifest.problems.SpecProblems`), each
 naming the field, the rule and the value::
 
     vault.key_collections['us-east1']: expected an existing Cloud KMS key ring
@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmek_component.manifest.generations import key_generations
 from cmek_component.manifest.option_checks import (
     choice_problem,
     flag_values,
@@ -27,7 +28,7 @@ from cmek_component.manifest.option_checks import (
     spec_error_problem,
     whole_number_problem,
 )
-from cmek_component.manifest.specs import Problem, SpecError, SpecProblems, key_generations, shown
+from cmek_component.manifest.problems import Problem, SpecError, SpecProblems, shown
 from cmek_component.vault.rules import (
     CREDENTIAL_SOURCES,
     DEFAULT_KEY_NAME,

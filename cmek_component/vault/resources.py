@@ -42,7 +42,7 @@ import pulumi_vault as vault
 
 from cmek_component.component.args import ClusterCmekArgs
 from cmek_component.component.cloud_keys import ClusterFacts
-from cmek_component.manifest.specs import SpecError, SpecProblems
+from cmek_component.manifest.problems import SpecError, SpecProblems
 from cmek_component.vault import rules as vault_rules
 from cmek_component.vault.plan import KmsEntryPlan, VaultKeyPlan, VaultPlan, plan_vault_keys
 

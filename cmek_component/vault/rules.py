@@ -29,18 +29,15 @@ import json
 import re
 from collections.abc import Callable, Mapping
 
-from cmek_component.manifest.specs import (
+from cmek_component.manifest.identifiers import (
     AWS_KEY_ARN_FORM,
     AWS_KEY_ARN_RE,
     AWS_REGION_RE,
     GCP_KEY_URI_FORM,
     GCP_KEY_URI_RE,
-    Problem,
-    SpecError,
-    shown,
     suggest_region,
-    suggestion,
 )
+from cmek_component.manifest.problems import Problem, SpecError, shown, suggestion
 
 VAULT_KEY_TYPE = "aes256-gcm96"
 """The seed's ``vault write keymgmt/key/crdb-cmek-vault type="aes256-gcm96"``."""
