@@ -11,11 +11,11 @@ import pytest
 from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import CheckRequest, CreateRequest, DiffRequest
 
+from cmek_component.plugin.property_values import property_map
 from cmek_component.rehearsal.errors import RehearsalError
 from cmek_component.rehearsal.standins.aws_plugin import AwsStandin
 from cmek_component.rehearsal.standins.gcp_plugin import GcpStandin
 from cmek_component.rehearsal.standins.install import install_standins
-from cmek_component.rehearsal.standins.values import property_map
 
 ROLE_URN = "urn:pulumi:dev::cmek::cockroach:cmek:ClusterCmek$aws:iam/role:Role::prod-role"
 KEY_URN = "urn:pulumi:dev::cmek::cockroach:cmek:ClusterCmek$aws:kms/key:Key::prod-key"

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Self
+from typing import Any, Self, get_args, get_origin, get_type_hints
 
 from cmek_component.manifest.region_specs import KeySpec
 
@@ -105,6 +105,35 @@ def _encode(value: object) -> object:
     return value
 
 
+def _decoder(hint: Any) -> Callable[[object], Any]:
+    """How a model field of type ``hint`` is read from API JSON: text through ``printable``,
+    integers also from JSON strings, booleans only from ``true``, nested objects and lists of
+    them with their ``from_api``."""
+    if hint is str:
+        return _str
+    if hint == str | None:
+        return _opt_str
+    if hint is int:
+        return _int
+    if hint is bool:
+        return lambda value: value is True
+    if get_origin(hint) is list:
+        (item,) = get_args(hint)
+        return lambda value: [item.from_api(_mapping(entry)) for entry in _list(value)]
+    return lambda value: hint.from_api(_mapping(value))
+
+
+_DECODERS: dict[type, dict[str, Callable[[object], Any]]] = {}
+
+
+def _decoders(model: type) -> dict[str, Callable[[object], Any]]:
+    """Field name -> decoder for every API field of ``model`` (all but ``raw``), worked out once."""
+    if model not in _DECODERS:
+        hints = get_type_hints(model)
+        _DECODERS[model] = {f.name: _decoder(hints[f.name]) for f in fields(model) if f.name != "raw"}
+    return _DECODERS[model]
+
+
 @dataclass(frozen=True)
 class _ApiModel:
     """Base for the models: ``raw`` keeps the object as received, for a faithful ``to_api``."""
@@ -114,7 +143,11 @@ class _ApiModel:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any] | None) -> Self:
-        raise NotImplementedError
+        """The model for API object ``data``: each field read as its type says (see
+        :func:`_decoder`; a missing or mistyped value gives the empty default)."""
+        data = _mapping(data)
+        values = {name: decode(data.get(name)) for name, decode in _decoders(cls).items()}
+        return cls(**values, raw=copy.deepcopy(dict(data)))
 
     def to_api(self) -> dict[str, Any]:
         """The API JSON for this object (unknown and absent fields preserved, see module doc)."""
@@ -128,10 +161,6 @@ class _ApiModel:
             if value != getattr(original, name):
                 out[name] = _encode(value)
         return out
-
-
-def _key_spec_from_api(data: object) -> KeySpec:
-    return KeySpec.from_api(_mapping(data))
 
 
 @dataclass(frozen=True)
@@ -148,18 +177,6 @@ class KeyInfo(_ApiModel):
     created_at: str | None = None
     updated_at: str | None = None
 
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
-        data = _mapping(data)
-        return cls(
-            spec=_key_spec_from_api(data.get("spec")),
-            status=_str(data.get("status")),
-            user_message=_opt_str(data.get("user_message")),
-            created_at=_opt_str(data.get("created_at")),
-            updated_at=_opt_str(data.get("updated_at")),
-            raw=copy.deepcopy(dict(data)),
-        )
-
     def to_api(self) -> dict[str, Any]:
         out = super().to_api()
         # KeySpec (from manifest) drops unknown fields and writes "" for absent ones; when the
@@ -167,7 +184,7 @@ class KeyInfo(_ApiModel):
         if self.raw is None:
             return out
         raw_spec = self.raw.get("spec")
-        if "spec" in self.raw and self.spec == _key_spec_from_api(raw_spec):
+        if "spec" in self.raw and self.spec == KeySpec.from_api(_mapping(raw_spec)):
             out["spec"] = copy.deepcopy(raw_spec)
         return out
 
@@ -179,16 +196,6 @@ class RegionInfo(_ApiModel):
     region: str
     status: str = ""
     key_infos: list[KeyInfo] = field(default_factory=list)
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
-        data = _mapping(data)
-        return cls(
-            region=_str(data.get("region")),
-            status=_str(data.get("status")),
-            key_infos=[KeyInfo.from_api(item) for item in _list(data.get("key_infos"))],
-            raw=copy.deepcopy(dict(data)),
-        )
 
     @property
     def current_key(self) -> KeyInfo | None:
@@ -210,15 +217,6 @@ class CmekInfo(_ApiModel):
     status: str = ""
     region_infos: list[RegionInfo] = field(default_factory=list)
 
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
-        data = _mapping(data)
-        return cls(
-            status=_str(data.get("status")),
-            region_infos=[RegionInfo.from_api(item) for item in _list(data.get("region_infos"))],
-            raw=copy.deepcopy(dict(data)),
-        )
-
     def region(self, name: str) -> RegionInfo | None:
         """The region called ``name`` (cloud spelling, e.g. ``us-east-1``), or ``None``."""
         for info in self.region_infos:
@@ -239,16 +237,6 @@ class ClusterRegion(_ApiModel):
     name: str
     node_count: int = 0
     primary: bool = False
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
-        data = _mapping(data)
-        return cls(
-            name=_str(data.get("name")),
-            node_count=_int(data.get("node_count")),
-            primary=data.get("primary") is True,
-            raw=copy.deepcopy(dict(data)),
-        )
 
 
 @dataclass(frozen=True)
@@ -272,22 +260,6 @@ class Cluster(_ApiModel):
     account_id: str = ""
     regions: list[ClusterRegion] = field(default_factory=list)
 
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
-        data = _mapping(data)
-        return cls(
-            id=_str(data.get("id")),
-            name=_str(data.get("name")),
-            cloud_provider=_str(data.get("cloud_provider")),
-            plan=_str(data.get("plan")),
-            state=_str(data.get("state")),
-            network_visibility=_str(data.get("network_visibility")),
-            operation_status=_str(data.get("operation_status")),
-            account_id=_str(data.get("account_id")),
-            regions=[ClusterRegion.from_api(item) for item in _list(data.get("regions"))],
-            raw=copy.deepcopy(dict(data)),
-        )
-
     @property
     def region_nodes(self) -> dict[str, int]:
         """Region name -> node count, the shape ``add_regions`` needs for the regions kept."""
@@ -301,14 +273,4 @@ class Organization(_ApiModel):
     id: str
     name: str = ""
     label: str = ""
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
-        data = _mapping(data)
-        return cls(
-            id=_str(data.get("id")),
-            name=_str(data.get("name")),
-            label=_str(data.get("label")),
-            raw=copy.deepcopy(dict(data)),
-        )
 

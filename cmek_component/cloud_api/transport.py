@@ -121,23 +121,25 @@ def watched_attempts(seconds: float) -> Iterator[AttemptWatch]:
         _current_watch.reset(token)
 
 
+class _WatchedRequests(_connection.HTTPConnection):
+    """Arms the watch of the enclosing ``watched_attempts`` block (if any) as each request starts."""
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        watch = _current_watch.get()
+        if watch is not None:
+            watch.arm(self)
+        super().request(*args, **kwargs)
+
+
 # The subclasses keep urllib3's class names: they appear in connection error messages.
 
 
-class HTTPConnection(_connection.HTTPConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        watch = _current_watch.get()
-        if watch is not None:
-            watch.arm(self)
-        super().request(*args, **kwargs)
+class HTTPConnection(_WatchedRequests):
+    pass
 
 
-class HTTPSConnection(_connection.HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        watch = _current_watch.get()
-        if watch is not None:
-            watch.arm(self)
-        super().request(*args, **kwargs)
+class HTTPSConnection(_WatchedRequests, _connection.HTTPSConnection):
+    pass
 
 
 class HTTPConnectionPool(_connectionpool.HTTPConnectionPool):

@@ -3,6 +3,10 @@ stand-in providers' and the ``cockroach-cmek`` plugin's).
 
 Unknown values (a preview's not-yet-computed outputs) become :data:`UNKNOWN`; secret top-level
 properties are unwrapped and named, so the outputs of the same name can be marked secret again.
+
+The SDK (3.272) hands a preview's unknown input to the plugin's ``check`` as the raw sentinel
+string (``rpc.UNKNOWN``), not as ``Computed``: :func:`plain_request_map` reads that as unknown
+too, so validation sees it as unknown, not as a bad value.
 """
 
 from __future__ import annotations
@@ -44,6 +48,23 @@ def plain_map(values: Mapping[str, PropertyValue]) -> tuple[dict[str, Any], set[
     return {key: plain(item) for key, item in values.items()}, {
         key for key, item in values.items() if item.contains_secret()
     }
+
+
+def _unknowns(value: Any) -> Any:
+    if isinstance(value, str) and value == rpc.UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {key: _unknowns(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unknowns(item) for item in value]
+    return value
+
+
+def plain_request_map(values: Mapping[str, PropertyValue]) -> tuple[dict[str, Any], set[str]]:
+    """The plugin's request properties as :func:`plain_map` gives them, the wire's unknown
+    sentinel also as ``UNKNOWN``."""
+    plain_values, secret = plain_map(values)
+    return {key: _unknowns(item) for key, item in plain_values.items()}, secret
 
 
 def property_value(value: Any) -> PropertyValue:

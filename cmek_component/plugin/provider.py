@@ -51,8 +51,8 @@ from cmek_component.activation.inputs import OUTPUT_NAMES, ActivationError
 from .construct import construct_cluster_cmek
 from .green import green_runtime, run_green
 from .names import camel, to_library, to_schema
+from .property_values import UNKNOWN, Unknown, contains_unknown, plain_request_map, property_map
 from .schema import ACTIVATION_TOKEN, API_KEY_SETTING, COMPONENT_TOKEN, PACKAGE, schema_json
-from .values import UNKNOWN, Unknown, contains_unknown, plain_map, property_map
 
 
 def _is_unknown(value: object) -> bool:
@@ -104,7 +104,7 @@ class CmekProvider(Provider):
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
         """``apiKey`` and ``apiUrl`` from the provider's settings (``cockroach-cmek:apiKey`` in
         stack config); the environment is the fallback when a call needs them."""
-        config, _ = plain_map(request.args)
+        config, _ = plain_request_map(request.args)
         variables = dict(request.variables)
         key = config.get("apiKey") or variables.get(f"{PACKAGE}:config:apiKey")
         url = config.get("apiUrl") or variables.get(f"{PACKAGE}:config:apiUrl")
@@ -180,7 +180,7 @@ class CmekProvider(Provider):
         token = _token(request.resource_type)
         if token != COMPONENT_TOKEN:
             raise pulumi.RunError(f"type: the {PACKAGE} provider constructs {COMPONENT_TOKEN} only, got {token}")
-        args, secret = plain_map(request.inputs)
+        args, secret = plain_request_map(request.inputs)
         if contains_unknown(args):
             raise pulumi.RunError(
                 f"{COMPONENT_TOKEN} {request.name}: every argument must be known while the program runs (the "
@@ -193,7 +193,7 @@ class CmekProvider(Provider):
 
 def _library(values: Mapping[str, PropertyValue]) -> tuple[dict[str, Any], set[str]]:
     """A request's properties under the library's names, and the secret ones (library names)."""
-    plain, secret = plain_map(values)
+    plain, secret = plain_request_map(values)
     return to_library(plain), set(to_library(dict.fromkeys(secret)))
 
 

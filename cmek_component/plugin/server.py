@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -60,29 +61,27 @@ async def _answered(call: Any, request: Any, context: grpc.aio.ServicerContext) 
         await context.abort(grpc.StatusCode.UNKNOWN, str(found))
 
 
+RESOURCE_CALLS = ("Check", "Diff", "Create", "Update", "Read", "Delete", "Construct")
+"""The servicer's calls that run this package's code, so may raise one of :data:`USER_ERRORS`."""
+
+
+def _reporting_user_errors(name: str) -> Callable[..., Awaitable[Any]]:
+    """The servicer call ``name``: the SDK's, with :data:`USER_ERRORS` reported as their message."""
+
+    async def call(self: CmekServicer, request: Any, context: Any) -> Any:
+        return await _answered(getattr(super(CmekServicer, self), name), request, context)
+
+    call.__name__, call.__qualname__ = name, f"CmekServicer.{name}"
+    return call
+
+
 class CmekServicer(ProviderServicer):
-    """``ProviderServicer`` whose resource calls report :data:`USER_ERRORS` without a stack."""
+    """``ProviderServicer`` whose resource calls (:data:`RESOURCE_CALLS`) report
+    :data:`USER_ERRORS` without a stack."""
 
-    async def Check(self, request: Any, context: Any) -> Any:
-        return await _answered(super().Check, request, context)
 
-    async def Diff(self, request: Any, context: Any) -> Any:
-        return await _answered(super().Diff, request, context)
-
-    async def Create(self, request: Any, context: Any) -> Any:
-        return await _answered(super().Create, request, context)
-
-    async def Update(self, request: Any, context: Any) -> Any:
-        return await _answered(super().Update, request, context)
-
-    async def Read(self, request: Any, context: Any) -> Any:
-        return await _answered(super().Read, request, context)
-
-    async def Delete(self, request: Any, context: Any) -> Any:
-        return await _answered(super().Delete, request, context)
-
-    async def Construct(self, request: Any, context: Any) -> Any:
-        return await _answered(super().Construct, request, context)
+for _call in RESOURCE_CALLS:
+    setattr(CmekServicer, _call, _reporting_user_errors(_call))
 
 
 def serve(args: list[str], version: str, provider: Provider) -> None:

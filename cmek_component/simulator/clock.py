@@ -30,41 +30,41 @@ class Clock(Protocol):
         ...
 
 
-class ManualClock:
-    """A clock that stands still until ``advance()`` is called: tests step through transitions."""
+class _AdvancingClock:
+    """``now()`` is the time of :meth:`_base` plus every ``advance()`` so far."""
 
-    def __init__(self, start: float = MANUAL_CLOCK_START) -> None:
-        self._now = float(start)
+    def __init__(self, offset: float = 0.0) -> None:
+        self._offset = float(offset)
         self._lock = threading.Lock()
+
+    def _base(self) -> float:
+        return 0.0
 
     def now(self) -> float:
         with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> None:
-        _require_duration(seconds)
-        with self._lock:
-            self._now += seconds
-
-    def __repr__(self) -> str:
-        return f"ManualClock(now={format_timestamp(self.now())!r})"
-
-
-class RealClock:
-    """Wall-clock time, plus the total of every ``advance()`` (a skip ahead, never back)."""
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        with self._lock:
-            return time.time() + self._offset
+            return self._base() + self._offset
 
     def advance(self, seconds: float) -> None:
         _require_duration(seconds)
         with self._lock:
             self._offset += seconds
+
+
+class ManualClock(_AdvancingClock):
+    """A clock that stands still until ``advance()`` is called: tests step through transitions."""
+
+    def __init__(self, start: float = MANUAL_CLOCK_START) -> None:
+        super().__init__(start)
+
+    def __repr__(self) -> str:
+        return f"ManualClock(now={format_timestamp(self.now())!r})"
+
+
+class RealClock(_AdvancingClock):
+    """Wall-clock time, plus the total of every ``advance()`` (a skip ahead, never back)."""
+
+    def _base(self) -> float:
+        return time.time()
 
     def __repr__(self) -> str:
         return f"RealClock(offset={self._offset}s)"

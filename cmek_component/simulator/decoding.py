@@ -137,14 +137,8 @@ class _Parser:
                 raise _SyntaxError(self.i, "unexpected token, expected ':'")
             self.i += 1
             members.append((name, name_pos, self.value()))
-            self.skip()
-            if self.text.startswith(",", self.i):
-                self.i += 1
-                continue
-            if self.text.startswith("}", self.i):
-                self.i += 1
+            if self.closed_after_comma("}"):
                 return Node("object", members, start, "{")
-            raise _SyntaxError(self.i, "unexpected token, expected ',' or '}'")
 
     def arr(self) -> Node:
         start = self.i
@@ -156,14 +150,20 @@ class _Parser:
             return Node("array", items, start, "[")
         while True:
             items.append(self.value())
-            self.skip()
-            if self.text.startswith(",", self.i):
-                self.i += 1
-                continue
-            if self.text.startswith("]", self.i):
-                self.i += 1
+            if self.closed_after_comma("]"):
                 return Node("array", items, start, "[")
-            raise _SyntaxError(self.i, "unexpected token, expected ',' or ']'")
+
+    def closed_after_comma(self, close: str) -> bool:
+        """After an object member or array item: ``False`` past a ``,`` (another follows),
+        ``True`` past ``close`` (the end); anything else is a syntax error."""
+        self.skip()
+        if self.text.startswith(",", self.i):
+            self.i += 1
+            return False
+        if self.text.startswith(close, self.i):
+            self.i += 1
+            return True
+        raise _SyntaxError(self.i, f"unexpected token, expected ',' or '{close}'")
 
 
 def _line_col(text: str, pos: int) -> str:

@@ -18,22 +18,13 @@ from .decoding import (
     FieldType,
 )
 from .errors import NOT_FOUND, UNIMPLEMENTED, error
+from .settings import ROLES
 from .world import World
 
 Handler = Callable[[World, Mapping[str, str], dict[str, Any], Mapping[str, str]], dict[str, Any]]
 
-CLUSTER_READ_ROLES = frozenset(
-    {
-        "ORG_ADMIN",
-        "CLUSTER_ADMIN",
-        "CLUSTER_OPERATOR_WRITER",
-        "CLUSTER_DEVELOPER",
-        "FOLDER_ADMIN",
-        "FOLDER_MOVER",
-        "METRICS_VIEWER",
-        "CLUSTER_MONITOR",
-    }
-)
+CLUSTER_READ_ROLES = frozenset(ROLES) - {"ORG_MEMBER"}
+"""Every role but ORG_MEMBER may read clusters."""
 CLUSTER_WRITE_ROLES = frozenset({"CLUSTER_ADMIN", "CLUSTER_OPERATOR_WRITER"})
 CMEK_ROLES = frozenset({"CLUSTER_ADMIN", "CLUSTER_OPERATOR_WRITER"})
 ORGANIZATION_ROLES = frozenset({"ORG_ADMIN", "ORG_MEMBER"})

@@ -47,9 +47,10 @@ from pulumi.provider.experimental.provider import (
     UpdateResponse,
 )
 
+from cmek_component.plugin.property_values import UNKNOWN, contains_unknown, plain_map, property_map
+
 from ..errors import RehearsalError
 from .applied import Applied
-from .values import UNKNOWN, contains_unknown, plain_map, property_map
 
 
 @dataclass(frozen=True)
