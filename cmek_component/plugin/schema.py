@@ -13,6 +13,7 @@ import ast
 import json
 import re
 import typing
+from collections.abc import Mapping
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -161,6 +162,12 @@ COMPONENT_REQUIRED_OUTPUTS = ("auth_principal", "key_uris", "region_specs", "cme
 """Outputs every cluster has (the others are null on one of the clouds)."""
 
 
+def described(specs: Mapping[str, dict[str, Any]], docs: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Each property of ``specs`` (snake_case name -> schema type) under its camelCase name, with
+    its description from ``docs`` (name -> text, as written in the source)."""
+    return {camel(name): {**spec, "description": schema_text(docs[name])} for name, spec in specs.items()}
+
+
 def _component_outputs() -> tuple[dict[str, Any], list[str]]:
     docs = field_docs(SOURCE / "component" / "cluster_cmek.py", "ClusterCmek")
     outputs: dict[str, dict[str, Any]] = {
@@ -177,7 +184,7 @@ def _component_outputs() -> tuple[dict[str, Any], list[str]]:
         "region_statuses": {"type": "object", "additionalProperties": {"type": "string"}},
     }
     return (
-        {camel(name): {**spec, "description": schema_text(docs[name])} for name, spec in outputs.items()},
+        described(outputs, docs),
         [camel(name) for name in COMPONENT_REQUIRED_OUTPUTS],
     )
 
@@ -196,7 +203,7 @@ ACTIVATION_INPUTS: dict[str, dict[str, Any]] = {
 
 def _activation() -> dict[str, Any]:
     docs = field_docs(SOURCE / "activation" / "dynamic.py", "CmekActivationArgs")
-    inputs = {camel(name): {**spec, "description": schema_text(docs[name])} for name, spec in ACTIVATION_INPUTS.items()}
+    inputs = described(ACTIVATION_INPUTS, docs)
     outputs = {**inputs, **{camel(name): {**spec, "description": schema_text(text)}
                             for name, (spec, text) in ACTIVATION_OUTPUTS.items()}}
     return {
