@@ -19,8 +19,8 @@ What each operation does:
 - refresh: reads the live configuration (an out-of-band rotation shows up);
 - delete: no API call. CMEK stays enabled on the cluster; the API cannot disable it.
 
-The logic lives in ``activation_operations`` (each operation, shared with the provider plugin's
-custom resource), ``activation_plan`` (decisions) and ``activation_runner`` (API calls).
+The logic lives in ``activation.operations`` (each operation, shared with the provider plugin's
+custom resource), ``activation.plan`` (decisions) and ``activation.runner`` (API calls).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class CmekActivationArgs(TypedDict, total=False):
 
 
 # --------------------------------------------------------------------------------------------
-# Provider: a thin adapter over activation_operations (shared with the plugin's custom resource)
+# Provider: a thin adapter over activation.operations (shared with the plugin's custom resource)
 # --------------------------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 """What the CMEK activation decides about the live configuration, without calling the API.
 
-Pure logic: no Pulumi, no network. ``activation_runner`` feeds it the API's answers and
+Pure logic: no Pulumi, no network. ``activation.runner`` feeds it the API's answers and
 carries out what it returns:
 
 - ``preflight_problems``: whether a cluster can take these keys (plan, visibility, regions);

@@ -2,7 +2,7 @@
 
 No Pulumi here: ``activation/dynamic.py`` builds an ``ActivationRunner`` per call with a client, a
 ``Waiter`` (real time, or a test's simulated clock) and log functions, and turns what it
-returns into Pulumi outputs. Decisions come from ``activation_plan``; this module only makes
+returns into Pulumi outputs. Decisions come from ``activation.plan``; this module only makes
 the calls, in order, with these rules for every mutation (POST, PUT, PATCH cmek, PATCH cluster):
 
 - 400/401/403 whose message says CockroachDB Cloud could not use the KMS key or identity:

@@ -2,7 +2,7 @@
 
 Every answer that is not a success raises one ``CloudApiError`` subclass, chosen by
 ``error_from_response`` from the HTTP status and the ``Status`` body. Server text in an error
-(message, details, a non-JSON body) goes through ``cloud_models.printable``: no terminal escape
+(message, details, a non-JSON body) goes through ``cloud_api.models.printable``: no terminal escape
 sequences, control characters or line breaks reach a message. An answer with ``Retry-After`` and
 the message "rate limit exceeded" is a rate-limit answer whatever its status
 (``is_rate_limit_answer``). Pure: no network library is imported here.

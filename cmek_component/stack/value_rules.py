@@ -70,7 +70,7 @@ INT_RANGES: dict[str, tuple[int, int | None]] = {
     "vault.credentials_version": (1, None),
 }
 """Integer ranges by schema path. Upper bounds: ``manifest.MAX_KEY_GENERATION`` (every
-generation stays declared) and ``activation_inputs.MAX_WAIT_TIMEOUT_SECONDS`` /
+generation stays declared) and ``activation.inputs.MAX_WAIT_TIMEOUT_SECONDS`` /
 ``MAX_IAM_PROPAGATION_TIMEOUT_SECONDS`` (their docstrings give the reasons)."""
 
 

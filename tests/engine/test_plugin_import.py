@@ -1,6 +1,6 @@
 """``pulumi import`` of the plugin's ``cockroach-cmek:index:CmekActivation`` by cluster id, on
 the real CLI: the dynamic ``CmekActivation`` cannot be imported (the SDK's dynamic host fails,
-pulumi/pulumi#16175, see ``test_activation_operations.py``); the plugin's custom resource reads
+pulumi/pulumi#16175, see ``tests/engine/test_activation_operations.py``); the plugin's custom resource reads
 the live configuration by id. No mutating call; the imported state carries the live keys; the
 code the CLI writes, declared in the program, then previews with no change; a cluster without
 CMEK is refused naming it; the API key in no file.
