@@ -44,7 +44,8 @@ from cmek_component.activation.plan import current_specs
 from cmek_component.component import cluster_facts
 from cmek_component.component.cluster_cmek import ClusterCmek
 from cmek_component.component.cluster_facts import ClusterFactsError, resolve_cluster_facts
-from cmek_component.component.preflight import sdk_problems, vault_config_problems
+from cmek_component.component.preflight import vault_config_problems
+from cmek_component.component.sdks import sdk_problems
 from cmek_component.manifest.problems import Problem, SpecError, SpecProblems, masked_values, shown
 from cmek_component.stack import last_update, revoke_guard, state_clusters
 from cmek_component.stack.config import ClusterConfig, ConfigError, parse_stack_config

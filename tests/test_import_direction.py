@@ -26,7 +26,7 @@ PURE_FOLDERS: dict[str, set[str]] = {
     # folder -> its modules that declare resources or talk to the network (the adapters)
     "manifest": set(),
     "stack": {"last_update"},
-    "component": {"cluster_cmek", "cluster_facts", "activation_child"},
+    "component": {"cluster_cmek", "cluster_facts", "activation_child", "sdks"},
     "activation": {"runner", "operations", "dynamic", "dynamic_host"},
     "cloud_api": {"client", "transport", "attempt", "retry"},
     "aws": {"resources", "vault_access"},
@@ -73,13 +73,14 @@ def import_nodes(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
     module's lazy ``__getattr__`` (they run only when the attribute is asked for, and the names
     they load are checked as modules of their own)."""
     nodes: list[ast.Import | ast.ImportFrom] = []
-    todo = list(ast.iter_child_nodes(tree))
+    module_level = list(ast.iter_child_nodes(tree))
+    todo = list(module_level)
     while todo:
         node = todo.pop()
         if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
             todo.extend(node.orelse)
             continue
-        if isinstance(node, ast.FunctionDef) and node.name == "__getattr__":
+        if isinstance(node, ast.FunctionDef) and node.name == "__getattr__" and node in module_level:
             continue
         if isinstance(node, ast.Import | ast.ImportFrom):
             nodes.append(node)
@@ -171,6 +172,29 @@ def test_the_network_is_told_from_the_status_table() -> None:
     assert is_impure("http.client") and is_impure("http.server.HTTPServer")
     assert is_impure("pulumi_aws.kms") and is_impure("pulumi")
     assert not is_impure("pulumiish")
+
+
+def dynamic_imports(module: str) -> list[str]:
+    """The places ``module`` imports by name at run time (``importlib.import_module``,
+    ``__import__``): the graph above cannot follow them, so a pure module may have none."""
+    found = []
+    for node in ast.walk(ast.parse(MODULES[module].read_text())):
+        if isinstance(node, ast.Call):
+            called = ast.unparse(node.func)
+            if called in ("importlib.import_module", "import_module", "__import__"):
+                found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+@pytest.mark.parametrize("module", pure_modules())
+def test_a_pure_module_imports_nothing_by_name_at_run_time(module: str) -> None:
+    assert not dynamic_imports(module), f"{module} imports at run time: {dynamic_imports(module)}"
+
+
+def test_a_run_time_import_is_seen() -> None:
+    """The rule above sees the one adapter that imports by name (the SDK check)."""
+    assert [found.split(": ", 1)[1] for found in dynamic_imports("cmek_component.component.sdks")] == [
+        "importlib.import_module(module)"]
 
 
 @pytest.mark.parametrize("module", pure_modules())

@@ -34,7 +34,8 @@ from cmek_component.component.cluster_facts import (
     default_client_factory,
     resolve_cluster_facts,
 )
-from cmek_component.component.preflight import sdk_problems, vault_config_problems
+from cmek_component.component.preflight import vault_config_problems
+from cmek_component.component.sdks import sdk_problems
 from cmek_component.manifest.identifiers import key_type_for_cloud
 from cmek_component.manifest.problems import SpecProblems, plain
 from cmek_component.manifest.region_specs import RegionSpec, render_cmek_config

@@ -3,7 +3,6 @@
 - :func:`argument_problems`: the cloud-independent arguments (the rules of ``ClusterCmekArgs``
   that need no cluster facts; the Pulumi ``Output`` check is :func:`~cmek_component.component.cluster_facts.validate_args`'s);
 - :func:`region_problems`: the cluster's regions against its cloud, once the cloud is known;
-- :func:`sdk_problems`: the cloud SDKs this cluster needs and the environment lacks;
 - :func:`vault_config_problems`: the stack configuration Vault key material needs.
 
 Each returns ``Problem`` s (field, rule and value in each message); the caller raises them.
@@ -11,7 +10,6 @@ Each returns ``Problem`` s (field, rule and value in each message); the caller r
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -129,36 +127,6 @@ def region_problems(cloud: str, regions: Sequence[str], add_regions: Mapping[str
         problem = region_problem(cloud, f"add_regions.{region}", region)
         if problem:
             problems.append(problem)
-    return problems
-
-
-SDK_EXTRAS: dict[str, str] = {"pulumi_aws": "aws", "pulumi_gcp": "gcp", "pulumi_vault": "vault"}
-"""Each cloud SDK and the extra of this package that installs it (``pyproject.toml``)."""
-
-
-def sdk_problems(cloud: str, args: Mapping[str, Any]) -> list[Problem]:
-    """The cloud SDKs this cluster needs and the environment lacks (``pulumi_aws`` for AWS,
-    ``pulumi_gcp`` for GCP, ``pulumi_vault`` with ``vault``), each with the extra to install.
-    Only the SDKs the cluster needs are imported: an AWS stack never loads ``pulumi_gcp``."""
-    needed = [("cloud", "pulumi_aws" if cloud == "AWS" else "pulumi_gcp", f"a {cloud} cluster")]
-    if args.get("vault") is not None:
-        needed.append(("vault", "pulumi_vault", "Vault key material"))
-    problems: list[Problem] = []
-    for field_name, module, what in needed:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as error:
-            if error.name != module:
-                raise
-            extra = SDK_EXTRAS[module]
-            problems.append(
-                Problem(
-                    field_name,
-                    f"{what} needs the {module.replace('_', '-')} package, which is not installed: "
-                    f"install this package with its {extra!r} extra (`pip install "
-                    f"'cmek-component[{extra}]'`; from a checkout `venv/bin/pip install -e '.[{extra}]'`)",
-                )
-            )
     return problems
 
 
