@@ -44,3 +44,19 @@ def test_import_refusal_names_the_resource_and_the_way_to_adopt() -> None:
     assert message.startswith(f"CmekActivation 'prod-cmek': import_='{seeds.AWS_SINGLE}' is not supported")
     assert "pulumi/pulumi#16175" in message
     assert "Remove import_ and run `pulumi up`" in message
+
+
+def test_the_pickled_provider_keeps_its_name_from_before_the_folders() -> None:
+    """Pulumi pickles the dynamic provider by reference into every stack's state: the name stays
+    ``cmek_component.activation.CmekActivationProvider``, as the flat package wrote it, so state
+    written now loads in an older version too, and it loads back to the same class."""
+    import pickle
+
+    import dill
+
+    from cmek_component.activation.dynamic import CmekActivationProvider
+
+    pickled = dill.dumps(CmekActivationProvider(), protocol=pickle.DEFAULT_PROTOCOL, recurse=True)
+    assert b"cmek_component.activation\x94" in pickled
+    assert b"cmek_component.activation.dynamic" not in pickled
+    assert type(dill.loads(pickled)) is CmekActivationProvider

@@ -171,6 +171,13 @@ class CmekActivationProvider(pulumi.dynamic.ResourceProvider):
 # --------------------------------------------------------------------------------------------
 
 
+# The state of every stack stores this class by the name it had before the package had folders
+# (the dynamic provider is pickled by reference). Keeping that name means state written by this
+# version reads the same as before, and an older version of the package can still load it (a
+# rollback); ``cmek_component.activation`` resolves the name lazily.
+CmekActivationProvider.__module__ = "cmek_component.activation"
+
+
 def import_refusal(name: str, import_id: str) -> str:
     """Why ``import_=`` cannot work for this dynamic resource, and what to do instead."""
     return (
