@@ -101,7 +101,7 @@ def test_the_api_key_never_leaves_the_provider(
     for blob in (host.provider_blob, outs["__provider"], read.outs["__provider"]):
         raw = _provider_bytes(blob)
         assert SECRET_API_KEY.encode() not in raw
-        assert b"cmek_component.activation.dynamic" in raw and b"CmekActivationProvider" in raw
+        assert b"cmek_component.activation\x94" in raw and b"CmekActivationProvider" in raw
         assert len(raw) < 200  # a reference to the installed class, not pickled code
     ops = {op.name for op, _, _ in pickletools.genops(_provider_bytes(host.provider_blob))}
     assert "STACK_GLOBAL" in ops and "BUILD" not in ops  # no instance state at all
