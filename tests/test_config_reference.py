@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 from cmek_component.component import args
 from cmek_component.stack.keys import STACK_KEYS
 from cmek_component.stack.schema import cluster_fields, schema_fields
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.generated_pages import ROOT, check_then_rewrite_stale_page, load_script
 
 
 def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_config_reference", ROOT / "scripts" / "gen_config_reference.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gen_config_reference")
 
 
 def test_committed_reference_is_what_the_generator_writes() -> None:
@@ -41,12 +35,8 @@ def test_the_reference_is_on_its_own_page_not_in_the_readme() -> None:
 def test_a_stale_reference_fails_the_check_and_is_rewritten(tmp_path: Path) -> None:
     generator = load_generator()
     page = tmp_path / "configuration.md"
-    page.write_text(generator.splice(generator.OUTPUT.read_text(),
-                                     generator.render().replace("`cmek:clusters`", "`cmek:cluster`", 1)))
-    generator.OUTPUT = page
-    assert generator.main(["--check"]) == 1
-    assert generator.main([]) == 0
-    assert generator.main(["--check"]) == 0 and generator.committed_block(page.read_text()) == generator.render()
+    assert check_then_rewrite_stale_page(generator, page, "`cmek:clusters`", "`cmek:cluster`") == (1, 0, 0)
+    assert generator.committed_block(page.read_text()) == generator.render()
 
 
 def test_reference_has_a_row_for_every_key_with_type_and_default() -> None:

@@ -3,21 +3,15 @@ and must be up to date; every property of the schema has a row with its three sp
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 from cmek_component.plugin.schema import ACTIVATION_TOKEN, COMPONENT_TOKEN, schema
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.generated_pages import ROOT, check_then_rewrite_stale_page, load_script
 
 
 def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_schema_reference", ROOT / "scripts" / "gen_schema_reference.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gen_schema_reference")
 
 
 def test_committed_reference_is_what_the_generator_writes() -> None:
@@ -30,12 +24,8 @@ def test_committed_reference_is_what_the_generator_writes() -> None:
 def test_a_stale_reference_fails_the_check_and_is_rewritten(tmp_path: Path) -> None:
     generator = load_generator()
     page = tmp_path / "schema.md"
-    page.write_text(generator.splice(generator.OUTPUT.read_text(),
-                                     generator.render().replace("`clusterId`", "`clusterIdentifier`", 1)))
-    generator.OUTPUT = page
-    assert generator.main(["--check"]) == 1
-    assert generator.main([]) == 0
-    assert generator.main(["--check"]) == 0 and "`clusterIdentifier`" not in page.read_text()
+    assert check_then_rewrite_stale_page(generator, page, "`clusterId`", "`clusterIdentifier`") == (1, 0, 0)
+    assert "`clusterIdentifier`" not in page.read_text()
 
 
 def test_the_reference_is_on_its_own_page_not_in_the_readme() -> None:
